@@ -1,0 +1,72 @@
+"""The application factory: configuration, extensions, blueprints and error handlers."""
+
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app import auth, cli
+from app.config import load_config
+from app.extensions import csrf, db, htmx, migrate
+from app.problems import Problem, problem_response
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter SQLite tables (which lack most ALTER TABLE forms).
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    auth.init_app(app)
+    cli.init_app(app)
+
+    from app.customers import api as customers_api
+    from app.meta import api as meta_api
+
+    for api_blueprint in (customers_api.bp, meta_api.bp):
+        csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
+        app.register_blueprint(api_blueprint)
+
+    _register_error_handlers(app)
+    return app
+
+
+def _wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def handle_problem(problem: Problem):
+        if _wants_problem_json():
+            return problem_response(problem)
+        return render_template("error.html", status=problem.status, title=problem.title, detail=problem.detail), problem.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if isinstance(error, InternalServerError):
+            return handle_unexpected(error)
+        if _wants_problem_json():
+            problem = Problem(error.description or error.name, status=error.code or 500)
+            return problem_response(problem, headers=dict(error.get_headers()) | {"Content-Type": "application/problem+json"})
+        return render_template("error.html", status=error.code, title=error.name, detail=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        # Never show a stack trace; the log has it.
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        detail = "Something went wrong on our side. The error has been logged."
+        if _wants_problem_json():
+            return problem_response(Problem(detail, status=500))
+        return render_template("error.html", status=500, title="Internal Server Error", detail=detail), 500

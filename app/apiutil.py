@@ -1,0 +1,131 @@
+"""What every JSON endpoint shares: reading the body and the query string strictly, paging, dates.
+
+Bad input here becomes `Invalid` with the offending field or parameter named, like any rule.
+"""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+
+from app.problems import FieldError, Invalid
+
+
+def json_body() -> Any:
+    """The request body as JSON. Raises Invalid for an empty or malformed body."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise Invalid([FieldError("body", "required", "The request body must be a JSON document.")])
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
+        raise Invalid([FieldError("body", "malformed_json", f"The request body is not valid JSON: {e}")]) from None
+
+
+class Reader:
+    """Reads typed fields out of a JSON object, collecting every type error instead of stopping."""
+
+    def __init__(self, obj: Any, path: str = ""):
+        self.path = path
+        self.errors: list[FieldError] = []
+        if not isinstance(obj, dict):
+            self._error("", "type", "must be a JSON object")
+            obj = {}
+        self.obj = obj
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path and key else (self.path or key or "body")
+
+    def _error(self, key: str, code: str, what: str) -> None:
+        self.errors.append(FieldError(self._name(key), code, f"{self._name(key)} {what}."))
+
+    def string(self, key: str, required: bool = False) -> str | None:
+        value = self.obj.get(key)
+        if value is None:
+            if required:
+                self._error(key, "required", "is required")
+            return None
+        if not isinstance(value, str):
+            self._error(key, "type", "must be a string")
+            return None
+        return value
+
+    def object(self, key: str) -> "Reader | None":
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        reader = Reader(value, self._name(key))
+        if reader.errors:
+            self.errors += reader.errors
+            return None
+        return reader
+
+    def string_list(self, key: str) -> list[str]:
+        value = self.obj.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._error(key, "type", "must be an array of strings")
+            return []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                self._error(f"{key}[{i}]", "type", "must be a string")
+        return [item for item in value if isinstance(item, str)]
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.obj.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self._error(key, "type", "must be an object of strings")
+            return {}
+        for k, v in value.items():
+            if not isinstance(v, str):
+                self._error(f"{key}.{k}", "type", "must be a string")
+        return {k: v for k, v in value.items() if isinstance(v, str)}
+
+
+def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise Invalid([FieldError(name, "out_of_range", f"{name} must be a whole number {bounds}.")])
+    return value
+
+
+def query_bool(name: str, default: bool = False) -> bool:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise Invalid([FieldError(name, "invalid", f"{name} must be true or false.")])
+
+
+def query_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise Invalid([FieldError(name, "invalid", f"{name} must be one of {', '.join(choices)}.")])
+    return raw
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with milliseconds, as OpenMeter writes them."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def without_nulls(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if v is not None}

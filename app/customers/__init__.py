@@ -1,0 +1,1 @@
+"""Customers: who pays, in which currency, and which metered subjects are theirs."""

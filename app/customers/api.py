@@ -1,0 +1,116 @@
+"""Customers as JSON, in the shapes of OpenMeter's v1 API: parse → rules → serialise."""
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from app.apiutil import Reader, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.customers import rules
+from app.customers.models import Customer
+from app.problems import Invalid
+
+bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
+
+API_ORDERINGS = ("id", "name", "createdAt")
+
+
+def customer_json(customer: Customer) -> dict:
+    address = without_nulls(
+        {api: getattr(customer, f"address_{attr}") for attr, api in rules.ADDRESS_FIELDS.items()}
+    )
+    return without_nulls(
+        {
+            "id": customer.id,
+            "name": customer.name,
+            "key": customer.key,
+            "description": customer.description,
+            "primaryEmail": customer.primary_email,
+            "currency": customer.currency,
+            "billingAddress": address or None,
+            "usageAttribution": {"subjectKeys": customer.subject_keys},
+            "metadata": customer.metadata_ or None,
+            "createdAt": timestamp(customer.created_at),
+            "updatedAt": timestamp(customer.updated_at),
+            "deletedAt": timestamp(customer.deleted_at),
+        }
+    )
+
+
+def customer_input(body) -> rules.CustomerInput:
+    """A CustomerInput from a request body; type errors are reported with their JSON path."""
+    reader = Reader(body)
+    address = None
+    address_reader = reader.object("billingAddress")
+    if address_reader is not None:
+        address = rules.Address(
+            **{attr: address_reader.string(api) for attr, api in rules.ADDRESS_FIELDS.items()}
+        )
+        reader.errors += address_reader.errors
+    subject_keys: list[str] = []
+    usage = reader.object("usageAttribution")
+    if usage is not None:
+        subject_keys = usage.string_list("subjectKeys")
+        reader.errors += usage.errors
+    data = rules.CustomerInput(
+        name=reader.string("name", required=True) or "",
+        key=reader.string("key"),
+        description=reader.string("description"),
+        primary_email=reader.string("primaryEmail"),
+        currency=reader.string("currency"),
+        billing_address=address,
+        subject_keys=subject_keys,
+        metadata=reader.string_map("metadata"),
+    )
+    if reader.errors:
+        raise Invalid(reader.errors)
+    return data
+
+
+@bp.post("/customers")
+def create_customer():
+    customer = rules.create(customer_input(json_body()))
+    response = jsonify(customer_json(customer))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_customer", customer_id_or_key=customer.id)
+    return response
+
+
+@bp.get("/customers")
+def list_customers():
+    filters = rules.CustomerFilters(
+        key=request.args.get("key"),
+        name=request.args.get("name"),
+        primary_email=request.args.get("primaryEmail"),
+        subject=request.args.get("subject"),
+        include_deleted=query_bool("includeDeleted"),
+    )
+    page = rules.list_customers(
+        filters,
+        page=query_int("page", 1, 1),
+        page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
+        order_by=query_choice("orderBy", API_ORDERINGS, "name"),
+        descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
+    )
+    return jsonify(
+        {
+            "totalCount": page.total,
+            "page": page.page,
+            "pageSize": page.page_size,
+            "items": [customer_json(c) for c in page.items],
+        }
+    )
+
+
+@bp.get("/customers/<path:customer_id_or_key>")
+def get_customer(customer_id_or_key: str):
+    return jsonify(customer_json(rules.get(customer_id_or_key)))
+
+
+@bp.put("/customers/<path:customer_id_or_key>")
+def replace_customer(customer_id_or_key: str):
+    customer = rules.replace(customer_id_or_key, customer_input(json_body()))
+    return jsonify(customer_json(customer))
+
+
+@bp.delete("/customers/<path:customer_id_or_key>")
+def delete_customer(customer_id_or_key: str):
+    rules.delete(customer_id_or_key)
+    return Response(status=204)

@@ -1,0 +1,91 @@
+"""Customer tables and the constraints that keep them right under concurrent writes.
+
+One rule the database enforces for us: an identifier (a customer's key or one of its subject keys)
+belongs to at most one live customer. Every live customer claims each of its identifiers once in
+`customer_identifiers`, and a partial unique index over the live claims refuses a second owner, on
+SQLite and PostgreSQL alike. A customer whose key equals one of its own subjects ("acme" both ways,
+the common case) claims that value once, with both flags set.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import UTCDateTime, db
+
+LIVE = text("deleted_at IS NULL")
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    key: Mapped[str | None] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    primary_email: Mapped[str | None] = mapped_column(String(320))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    address_country: Mapped[str | None] = mapped_column(String(2))
+    address_postal_code: Mapped[str | None] = mapped_column(String(256))
+    address_state: Mapped[str | None] = mapped_column(String(256))
+    address_city: Mapped[str | None] = mapped_column(String(256))
+    address_line1: Mapped[str | None] = mapped_column(String(256))
+    address_line2: Mapped[str | None] = mapped_column(String(256))
+    address_phone_number: Mapped[str | None] = mapped_column(String(64))
+    # "metadata" is reserved by SQLAlchemy's declarative base, hence the trailing underscore.
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: every UPDATE checks and bumps it, so an edit made from a stale copy fails.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    identifiers: Mapped[list["CustomerIdentifier"]] = relationship(
+        back_populates="customer",
+        cascade="all, delete-orphan",
+        order_by="CustomerIdentifier.position",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_customers_key_live", "key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
+        Index("ix_customers_name_id", "name", "id"),
+        Index("ix_customers_created_at_id", "created_at", "id"),
+    )
+
+    @property
+    def subject_keys(self) -> list[str]:
+        return [i.value for i in self.identifiers if i.is_subject]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.id} {self.name!r}>"
+
+
+class CustomerIdentifier(db.Model):
+    """A value a customer answers to: its key, one of its subject keys, or both."""
+
+    __tablename__ = "customer_identifiers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(256))
+    is_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Keeps the subject keys in the order the operator gave them.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Copied from the customer on soft delete, so the partial index frees the value at once.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship(back_populates="identifiers")
+
+    __table_args__ = (
+        Index(
+            "ix_customer_identifiers_value_live", "value", unique=True, sqlite_where=LIVE, postgresql_where=LIVE
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Reference data and the API's own description."""
