@@ -1,11 +1,11 @@
 """Extensions: created here, initialised in create_app."""
 
+from datetime import UTC, datetime
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -51,10 +51,14 @@ def _tune_sqlite(dbapi_connection, _record):
 
     WAL lets readers and one writer work at once (several gunicorn workers share the file);
     busy_timeout makes a second writer wait for the lock instead of failing at once;
-    foreign keys are off by default in SQLite.
+    foreign keys are off by default in SQLite; and SQLite's own lower() folds ASCII only, so
+    case-insensitive filters would miss "Σ" for "σ": Python's lower() replaces it.
     """
     if type(dbapi_connection).__module__ != "sqlite3":
         return
+    dbapi_connection.create_function(
+        "lower", 1, lambda value: value.lower() if isinstance(value, str) else value, deterministic=True
+    )
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

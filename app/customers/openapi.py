@@ -1,0 +1,149 @@
+"""The customers part of the OpenAPI document (merged by app/meta/openapi.py)."""
+
+from app.customers import rules
+from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, problem, ref
+
+CUSTOMER_ID_OR_KEY = {
+    "name": "customerIdOrKey",
+    "in": "path",
+    "required": True,
+    "description": "The customer's id (live or deleted) or the key of a live customer.",
+    "schema": {"type": "string"},
+}
+
+
+def _customer_input_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX},
+            "key": {"type": "string", "minLength": 1, "maxLength": rules.KEY_MAX},
+            "description": {"type": "string", "maxLength": rules.DESCRIPTION_MAX},
+            "primaryEmail": {"type": "string", "format": "email"},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"},
+            "billingAddress": ref("Address"),
+            "usageAttribution": ref("CustomerUsageAttribution"),
+            "metadata": STRING_MAP,
+        },
+    }
+
+
+def _customer_schema() -> dict:
+    customer_input = _customer_input_schema()
+    return {
+        "type": "object",
+        "required": ["id", "name", "usageAttribution", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"},
+            **customer_input["properties"],
+            "createdAt": {"type": "string", "format": "date-time"},
+            "updatedAt": {"type": "string", "format": "date-time"},
+            "deletedAt": {"type": "string", "format": "date-time"},
+        },
+    }
+
+
+def _query(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+PATHS = {
+    "/api/v1/customers": {
+        "get": {
+            "operationId": "listCustomers",
+            "summary": "List customers",
+            "parameters": [
+                _query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                _query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
+                _query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
+                _query("orderBy", {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"}),
+                _query("includeDeleted", {"type": "boolean", "default": False}),
+                _query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
+                _query("name", {"type": "string"}, "Case-insensitive substring."),
+                _query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
+                _query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
+            ],
+            "responses": {"200": json_response(ref("CustomerPaginatedResponse"), "A page of customers."), **ERRORS},
+        },
+        "post": {
+            "operationId": "createCustomer",
+            "summary": "Create a customer",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CustomerCreate")}}},
+            "responses": {
+                "201": json_response(ref("Customer"), "The new customer."),
+                **ERRORS,
+                "409": problem("The key or a subject key belongs to another customer, who is named."),
+                "413": problem("The body is too large."),
+            },
+        },
+    },
+    "/api/v1/customers/{customerIdOrKey}": {
+        "parameters": [CUSTOMER_ID_OR_KEY],
+        "get": {
+            "operationId": "getCustomer",
+            "summary": "Get a customer",
+            "responses": {"200": json_response(ref("Customer"), "The customer."), **ERRORS, "404": problem("No such customer.")},
+        },
+        "put": {
+            "operationId": "updateCustomer",
+            "summary": "Replace a customer (omitted optional fields are cleared)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CustomerCreate")}}},
+            "responses": {
+                "200": json_response(ref("Customer"), "The customer as replaced."),
+                **ERRORS,
+                "404": problem("No such customer."),
+                "409": problem("A conflict with another customer, who is named."),
+                "412": problem("The customer is deleted."),
+                "413": problem("The body is too large."),
+            },
+        },
+        "delete": {
+            "operationId": "deleteCustomer",
+            "summary": "Soft-delete a customer; its key and subject keys become free",
+            "responses": {
+                "204": {"description": "Deleted."},
+                **ERRORS,
+                "404": problem("No such customer."),
+                "412": problem("The customer is already deleted."),
+            },
+        },
+    },
+}
+
+SCHEMAS = {
+    "Customer": _customer_schema(),
+    "CustomerCreate": _customer_input_schema(),
+    "Address": {
+        "type": "object",
+        "properties": {
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"},
+            "postalCode": {"type": "string"},
+            "state": {"type": "string"},
+            "city": {"type": "string"},
+            "line1": {"type": "string"},
+            "line2": {"type": "string"},
+            "phoneNumber": {"type": "string"},
+        },
+    },
+    "CustomerUsageAttribution": {
+        "type": "object",
+        "required": ["subjectKeys"],
+        "properties": {
+            "subjectKeys": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": rules.SUBJECT_MAX}}
+        },
+    },
+    "CustomerPaginatedResponse": {
+        "type": "object",
+        "required": ["totalCount", "page", "pageSize", "items"],
+        "properties": {
+            "totalCount": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "pageSize": {"type": "integer", "minimum": 1},
+            "items": {"type": "array", "items": ref("Customer")},
+        },
+    },
+}

@@ -1,0 +1,58 @@
+"""Building blocks shared by each area's part of the OpenAPI document."""
+
+from app.customers.rules import METADATA_MAX_KEYS, METADATA_VALUE_MAX
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def problem(description: str) -> dict:
+    return {"description": description, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+
+
+def json_response(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+STRING_MAP = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_MAX},
+    "maxProperties": METADATA_MAX_KEYS,
+}
+
+# Every endpoint can answer these.
+ERRORS = {
+    "400": problem("Invalid input; `extensions.validationErrors` names each bad field."),
+    "401": problem("No or bad token."),
+    "403": problem("Not allowed."),
+}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "extensions": {
+            "type": "object",
+            "properties": {
+                "validationErrors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "code", "message"],
+                        "properties": {
+                            "field": {"type": "string"},
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                }
+            },
+        },
+    },
+}
