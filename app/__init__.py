@@ -50,7 +50,9 @@ def _register_error_handlers(app: Flask) -> None:
     def handle_problem(problem: Problem):
         if _wants_problem_json():
             return problem_response(problem)
-        return render_template("error.html", status=problem.status, title=problem.title, detail=problem.detail), problem.status
+        return render_template(
+            "error.html", status=problem.status, title=problem.title, detail=problem.detail
+        ), problem.status
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -58,7 +60,9 @@ def _register_error_handlers(app: Flask) -> None:
             return handle_unexpected(error)
         if _wants_problem_json():
             problem = Problem(error.description or error.name, status=error.code or 500)
-            return problem_response(problem, headers=dict(error.get_headers()) | {"Content-Type": "application/problem+json"})
+            return problem_response(
+                problem, headers=dict(error.get_headers()) | {"Content-Type": "application/problem+json"}
+            )
         return render_template("error.html", status=error.code, title=error.name, detail=error.description), error.code
 
     @app.errorhandler(Exception)

@@ -93,6 +93,4 @@ def problem_response(problem: Problem, headers: dict | None = None) -> Response:
     }
     if problem.errors:
         body["extensions"] = {"validationErrors": [e.as_json() for e in problem.errors]}
-    return Response(
-        json.dumps(body), status=problem.status, mimetype="application/problem+json", headers=headers
-    )
+    return Response(json.dumps(body), status=problem.status, mimetype="application/problem+json", headers=headers)

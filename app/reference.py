@@ -13,8 +13,28 @@ from babel.numbers import get_currency_precision, get_currency_symbol
 # ISO 4217 codes that are not money a customer can pay in: precious metals, IMF and bond-market
 # units, the test and "no currency" codes, and the fund codes (BOV, CLF, …) that accompany a fiat one.
 NOT_FIAT = {
-    "XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX",
-    "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW",
+    "XAG",
+    "XAU",
+    "XPD",
+    "XPT",
+    "XBA",
+    "XBB",
+    "XBC",
+    "XBD",
+    "XDR",
+    "XSU",
+    "XUA",
+    "XTS",
+    "XXX",
+    "BOV",
+    "CHE",
+    "CHW",
+    "CLF",
+    "COU",
+    "MXV",
+    "USN",
+    "UYI",
+    "UYW",
 }
 
 

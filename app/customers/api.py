@@ -13,9 +13,7 @@ API_ORDERINGS = ("id", "name", "createdAt")
 
 
 def customer_json(customer: Customer) -> dict:
-    address = without_nulls(
-        {api: getattr(customer, f"address_{attr}") for attr, api in rules.ADDRESS_FIELDS.items()}
-    )
+    address = without_nulls({api: getattr(customer, f"address_{attr}") for attr, api in rules.ADDRESS_FIELDS.items()})
     return without_nulls(
         {
             "id": customer.id,
@@ -40,9 +38,7 @@ def customer_input(body) -> rules.CustomerInput:
     address = None
     address_reader = reader.object("billingAddress")
     if address_reader is not None:
-        address = rules.Address(
-            **{attr: address_reader.string(api) for attr, api in rules.ADDRESS_FIELDS.items()}
-        )
+        address = rules.Address(**{attr: address_reader.string(api) for attr, api in rules.ADDRESS_FIELDS.items()})
         reader.errors += address_reader.errors
     subject_keys: list[str] = []
     usage = reader.object("usageAttribution")

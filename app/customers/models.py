@@ -85,7 +85,5 @@ class CustomerIdentifier(db.Model):
     customer: Mapped[Customer] = relationship(back_populates="identifiers")
 
     __table_args__ = (
-        Index(
-            "ix_customer_identifiers_value_live", "value", unique=True, sqlite_where=LIVE, postgresql_where=LIVE
-        ),
+        Index("ix_customer_identifiers_value_live", "value", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
     )

@@ -86,7 +86,11 @@ PATHS = {
         "get": {
             "operationId": "getCustomer",
             "summary": "Get a customer",
-            "responses": {"200": json_response(ref("Customer"), "The customer."), **ERRORS, "404": problem("No such customer.")},
+            "responses": {
+                "200": json_response(ref("Customer"), "The customer."),
+                **ERRORS,
+                "404": problem("No such customer."),
+            },
         },
         "put": {
             "operationId": "updateCustomer",
@@ -133,7 +137,10 @@ SCHEMAS = {
         "type": "object",
         "required": ["subjectKeys"],
         "properties": {
-            "subjectKeys": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": rules.SUBJECT_MAX}}
+            "subjectKeys": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": rules.SUBJECT_MAX},
+            }
         },
     },
     "CustomerPaginatedResponse": {

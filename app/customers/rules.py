@@ -80,9 +80,7 @@ class CustomerInput:
 def _bad_characters(value: str, multiline: bool = False) -> bool:
     """Control characters and lone surrogates: invisible, and PostgreSQL refuses NUL outright."""
     allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(
-        unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value
-    )
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
 
 
 def _check_text(
@@ -168,7 +166,9 @@ def check_metadata(metadata: dict[str, str], prefix: str = "metadata") -> list[F
     errors: list[FieldError] = []
     if len(metadata) > METADATA_MAX_KEYS:
         errors.append(
-            FieldError(prefix, "too_many", f"Metadata can have at most {METADATA_MAX_KEYS} keys ({len(metadata)} given).")
+            FieldError(
+                prefix, "too_many", f"Metadata can have at most {METADATA_MAX_KEYS} keys ({len(metadata)} given)."
+            )
         )
     for key, value in metadata.items():
         name = f"{prefix}.{key}"
@@ -219,9 +219,7 @@ def _check(data: CustomerInput) -> list[FieldError]:
     errors += check_metadata(data.metadata)
 
     if data.key is None and not data.subject_keys:
-        errors.append(
-            FieldError("key", "key_or_subject_required", "Give the customer a key, a subject key, or both.")
-        )
+        errors.append(FieldError("key", "key_or_subject_required", "Give the customer a key, a subject key, or both."))
     return errors
 
 
@@ -418,9 +416,7 @@ def find_by_key(key: str) -> Customer | None:
     """The live customer whose key is exactly `key` (case-sensitive), or None."""
     if not key or _bad_characters(key):
         return None
-    return db.session.scalars(
-        select(Customer).where(Customer.key == key, Customer.deleted_at.is_(None))
-    ).one_or_none()
+    return db.session.scalars(select(Customer).where(Customer.key == key, Customer.deleted_at.is_(None))).one_or_none()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,9 +465,7 @@ class Page:
 
 
 def _subject_matches(condition: ColumnElement) -> ColumnElement:
-    return exists().where(
-        CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject, condition
-    )
+    return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject, condition)
 
 
 def _conditions(filters: CustomerFilters) -> list[ColumnElement]:

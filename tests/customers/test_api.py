@@ -38,7 +38,12 @@ def test_create_answers_201_with_the_customer_in_camel_case(client):
     body = response.json
     assert response.headers["Location"].endswith(f"/api/v1/customers/{body['id']}")
     assert body["usageAttribution"] == {"subjectKeys": ["acme", "acme-batch"]}
-    assert body["billingAddress"] == {"country": "DE", "city": "Berlin", "postalCode": "10115", "phoneNumber": "+49 30 1"}
+    assert body["billingAddress"] == {
+        "country": "DE",
+        "city": "Berlin",
+        "postalCode": "10115",
+        "phoneNumber": "+49 30 1",
+    }
     assert body["createdAt"].endswith("Z") and "deletedAt" not in body
     assert_matches(body, "Customer")
 
@@ -63,7 +68,13 @@ def test_key_filter_is_exact_and_case_sensitive(client):
 
 def test_substring_filters_paging_and_ordering(client):
     for i, name in enumerate(["Charlie", "alpha", "Bravo"]):
-        create(client, name=name, key=f"k{i}", primaryEmail=f"ops{i}@x.example", usageAttribution={"subjectKeys": [f"sub-{i}"]})
+        create(
+            client,
+            name=name,
+            key=f"k{i}",
+            primaryEmail=f"ops{i}@x.example",
+            usageAttribution={"subjectKeys": [f"sub-{i}"]},
+        )
     listing = client.get(URL, query_string={"orderBy": "createdAt", "order": "DESC", "pageSize": 2, "page": 1}).json
     assert [c["name"] for c in listing["items"]] == ["Bravo", "alpha"]
     assert (listing["totalCount"], listing["page"], listing["pageSize"]) == (3, 1, 2)
@@ -121,7 +132,9 @@ def test_conflicts_are_409_naming_the_holder(client):
     assert response.status_code == 409
     assert problem_fields(response) == {"key": "conflict"}
     assert "Holder Ltd" in response.json["detail"] and holder["id"] in response.json["detail"]
-    response = client.post(URL, json={"name": "Dup", "key": "other", "usageAttribution": {"subjectKeys": ["x", "meter-1"]}})
+    response = client.post(
+        URL, json={"name": "Dup", "key": "other", "usageAttribution": {"subjectKeys": ["x", "meter-1"]}}
+    )
     assert problem_fields(response) == {"usageAttribution.subjectKeys[1]": "conflict"}
     other = create(client, name="Other", key="other")
     response = client.put(f"{URL}/{other['id']}", json={"name": "Other", "key": "meter-1"})

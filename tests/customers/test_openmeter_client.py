@@ -34,7 +34,9 @@ def test_the_openmeter_client_manages_customers(openmeter):
     replaced = openmeter.customers.update(
         "acme",
         CustomerReplaceUpdate(
-            name="Acme Corporation", key="acme", usage_attribution=CustomerUsageAttribution(subject_keys=["acme", "acme-2"])
+            name="Acme Corporation",
+            key="acme",
+            usage_attribution=CustomerUsageAttribution(subject_keys=["acme", "acme-2"]),
         ),
     )
     assert replaced.name == "Acme Corporation" and replaced.currency is None
@@ -46,7 +48,9 @@ def test_the_openmeter_client_manages_customers(openmeter):
         )
     with pytest.raises(HttpResponseError) as bad:
         openmeter.customers.create(
-            CustomerCreate(name="Bad", key="bad", currency="ZZZ", usage_attribution=CustomerUsageAttribution(subject_keys=[]))
+            CustomerCreate(
+                name="Bad", key="bad", currency="ZZZ", usage_attribution=CustomerUsageAttribution(subject_keys=[])
+            )
         )
     assert bad.value.status_code == 400
 
