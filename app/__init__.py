@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app import auth, cli
@@ -36,6 +36,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     for api_blueprint in (customers_api.bp, meta_api.bp):
         csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
         app.register_blueprint(api_blueprint)
+
+    from app.customers import views as customers_views
+
+    console = [customers_views]
+    for area in console:
+        app.register_blueprint(area.bp)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["nav_items"] = [area.NAV for area in console]
+
+    @app.get("/")
+    def root():
+        return redirect(url_for("customers.index"))
 
     _register_error_handlers(app)
     return app

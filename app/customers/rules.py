@@ -328,6 +328,17 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     _claim_identifiers(customer, data.key, data.subject_keys)
 
 
+def _refuse_bad_input(data: CustomerInput, customer_id: str | None) -> None:
+    """Raise Invalid when a field breaks a rule, with any conflicts too so that every problem shows
+    at once; raise Conflict when the input is valid but another customer holds a value."""
+    errors = _check(data)
+    conflicts = find_conflicts(data.key, data.subject_keys, customer_id)
+    if errors:
+        raise Invalid(errors + conflicts)
+    if conflicts:
+        raise Conflict(conflicts)
+
+
 # ---------------------------------------------------------------------------------------------
 # The operations
 
@@ -335,12 +346,7 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
 def create(data: CustomerInput) -> Customer:
     """Create a customer. Raises Invalid or Conflict."""
     data = _normalised(data)
-    errors = _check(data)
-    if errors:
-        raise Invalid(errors)
-    conflicts = find_conflicts(data.key, data.subject_keys)
-    if conflicts:
-        raise Conflict(conflicts)
+    _refuse_bad_input(data, None)
 
     now = utcnow()
     customer = Customer(id=str(ULID()), created_at=now, updated_at=now)
@@ -365,12 +371,7 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
             "its current values are shown below."
         )
     data = _normalised(data)
-    errors = _check(data)
-    if errors:
-        raise Invalid(errors)
-    conflicts = find_conflicts(data.key, data.subject_keys, customer.id)
-    if conflicts:
-        raise Conflict(conflicts)
+    _refuse_bad_input(data, customer.id)
 
     _apply(customer, data)
     customer.updated_at = utcnow()

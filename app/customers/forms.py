@@ -1,0 +1,182 @@
+"""The customer form of the console.
+
+The form only carries what was typed: every rule is checked by `rules.create`/`rules.replace`,
+whose problems `show_problem` puts next to the fields they name. Subject keys and metadata are
+rows the operator adds and removes; without JavaScript that is a submit button, so the form is
+re-rendered with everything typed kept.
+"""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import Form, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
+
+from app.customers import rules
+from app.problems import FieldError, Invalid, Problem
+from app.reference import countries, currencies
+
+
+class MetadataEntry(Form):
+    key = StringField("Key")
+    value = StringField("Value")
+
+
+def _currency_choices():
+    return [("", "No currency yet")] + [(c.code, f"{c.code} — {c.name}") for c in currencies().values()]
+
+
+def _country_choices():
+    return [("", "No country")] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]
+
+
+# The API's field names (used by the rules' errors) → this form's fields.
+FIELD_FOR = {
+    "name": "name",
+    "key": "key",
+    "description": "description",
+    "primaryEmail": "primary_email",
+    "currency": "currency",
+    **{f"billingAddress.{api}": f"address_{attr}" for attr, api in rules.ADDRESS_FIELDS.items()},
+}
+SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[(\d+)\]")
+ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-(\d+))?")
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("Name", description="How operators and invoices name this customer.")
+    key = StringField(
+        "Key",
+        description="Your own id for this customer, e.g. its id in your CRM. Exact match, case-sensitive. Optional.",
+    )
+    description = TextAreaField("Description")
+    primary_email = StringField("Primary email", render_kw={"type": "email", "autocomplete": "off"})
+    currency = SelectField("Currency", choices=_currency_choices, validate_choice=False)
+    address_country = SelectField("Country", choices=_country_choices, validate_choice=False)
+    address_line1 = StringField("Address line 1")
+    address_line2 = StringField("Address line 2")
+    address_city = StringField("City")
+    address_state = StringField("State or region")
+    address_postal_code = StringField("Postal code")
+    address_phone_number = StringField("Phone number", render_kw={"type": "tel"})
+    subject_keys = FieldList(StringField("Subject key"), min_entries=1)
+    metadata = FieldList(FormField(MetadataEntry), min_entries=1)
+    # The version the editor loaded: a save from a stale copy is refused instead of overwriting.
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_errors_extra: list[FieldError] = []
+        self.focus_id: str | None = None  # a row just added gets the focus
+
+    # --- from and to a customer ---------------------------------------------------------
+
+    @classmethod
+    def for_customer(cls, customer) -> "CustomerForm":
+        form = cls(
+            data={
+                "name": customer.name,
+                "key": customer.key or "",
+                "description": customer.description or "",
+                "primary_email": customer.primary_email or "",
+                "currency": customer.currency or "",
+                **{f"address_{attr}": getattr(customer, f"address_{attr}") or "" for attr in rules.ADDRESS_FIELDS},
+                "subject_keys": customer.subject_keys or [""],
+                "metadata": [{"key": k, "value": v} for k, v in customer.metadata_.items()] or [{}],
+                "version": str(customer.version),
+            }
+        )
+        return form
+
+    def _filled_subjects(self) -> list[tuple[int, str]]:
+        """(entry index, value) of the subject rows that have something in them."""
+        return [(i, entry.data) for i, entry in enumerate(self.subject_keys.entries) if entry.data.strip()]
+
+    def _filled_metadata(self) -> list[tuple[int, str, str]]:
+        rows = []
+        for i, entry in enumerate(self.metadata.entries):
+            key, value = entry.form.key.data or "", entry.form.value.data or ""
+            if key.strip() or value.strip():
+                rows.append((i, key, value))
+        return rows
+
+    def to_input(self) -> rules.CustomerInput:
+        """What was typed, as the rules take it. Raises Invalid for a metadata key typed twice,
+        which only a form can express (a JSON object cannot hold the same key twice)."""
+        metadata: dict[str, str] = {}
+        duplicates = []
+        for i, key, value in self._filled_metadata():
+            if key in metadata:
+                duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
+            metadata[key] = value
+        if duplicates:
+            raise Invalid(duplicates)
+        address = rules.Address(**{attr: getattr(self, f"address_{attr}").data for attr in rules.ADDRESS_FIELDS})
+        return rules.CustomerInput(
+            name=self.name.data or "",
+            key=self.key.data if self.key.data and self.key.data.strip() else None,  # empty = no key
+            description=self.description.data,
+            primary_email=self.primary_email.data,
+            currency=self.currency.data,
+            billing_address=address,
+            subject_keys=[value for _, value in self._filled_subjects()],
+            metadata=metadata,
+        )
+
+    @property
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+    # --- rows ---------------------------------------------------------------------------
+
+    def apply_row_action(self, action: str) -> str | None:
+        """Add or remove a subject or metadata row; returns which list changed, or None."""
+        match = ROW_ACTION.fullmatch(action or "")
+        if not match:
+            return None
+        verb, what, index = match.groups()
+        rows = self.subject_keys if what == "subject" else self.metadata
+        if verb == "add":
+            entry = rows.append_entry()
+            self.focus_id = entry.form.key.id if what == "metadata" else entry.id
+        elif index is not None and int(index) < len(rows.entries):
+            rows.entries.pop(int(index))
+            if not rows.entries:
+                rows.append_entry()
+        return what
+
+    # --- errors -------------------------------------------------------------------------
+
+    def show_problem(self, problem: Problem) -> None:
+        """Put each error of a problem next to the field it names; the rest go to the top."""
+        subject_rows = [i for i, _ in self._filled_subjects()]
+        metadata_rows = {key: i for i, key, _ in reversed(self._filled_metadata())}
+        for error in problem.errors:
+            target = None
+            if error.field in FIELD_FOR:
+                target = getattr(self, FIELD_FOR[error.field])
+            elif m := SUBJECT_ERROR.fullmatch(error.field):
+                position = int(m.group(1))
+                if position < len(subject_rows):
+                    target = self.subject_keys.entries[subject_rows[position]]
+            elif error.field.startswith("metadata-row-"):
+                target = self.metadata.entries[int(error.field.removeprefix("metadata-row-"))].form.key
+            elif error.field.startswith("metadata."):
+                row = metadata_rows.get(error.field.removeprefix("metadata."))
+                if row is not None:
+                    target = self.metadata.entries[row].form.key
+            if target is not None:
+                target.errors = [*target.errors, error]
+            else:
+                self.form_errors_extra.append(error)
+
+    def all_errors(self) -> list[tuple[str, object]]:
+        """(field id, error) for the summary at the top of the form, in page order."""
+        found = []
+        for field in self:
+            if field.type == "FieldList":
+                for entry in field.entries:
+                    subfields = entry.form if entry.type == "FormField" else [entry]
+                    found += [(sub.id, e) for sub in subfields for e in sub.errors]
+            elif field.type != "FormField":
+                found += [(field.id, e) for e in field.errors]
+        return found + [("", e) for e in self.form_errors_extra]
