@@ -9,7 +9,7 @@ re-rendered with everything typed kept.
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Form, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 
 from app.customers import rules
 from app.problems import FieldError, Invalid, Problem
@@ -89,7 +89,7 @@ class CustomerForm(FlaskForm):
 
     def _filled_subjects(self) -> list[tuple[int, str]]:
         """(entry index, value) of the subject rows that have something in them."""
-        return [(i, entry.data) for i, entry in enumerate(self.subject_keys.entries) if entry.data.strip()]
+        return [(i, entry.data) for i, entry in enumerate(self.subject_keys.entries) if (entry.data or "").strip()]
 
     def _filled_metadata(self) -> list[tuple[int, str, str]]:
         rows = []

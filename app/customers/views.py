@@ -128,9 +128,7 @@ def check():
         if name is None:
             abort(400)
         value, field_label = request.args[name], "subject key"
-        errors = (
-            rules.check_subject_keys([value]) or rules.find_conflicts(None, [value], customer_id) if value else []
-        )
+        errors = rules.check_subject_keys([value]) or rules.find_conflicts(None, [value], customer_id) if value else []
     return _vary(render_template("customers/_check.html", value=value, errors=errors, field_label=field_label))
 
 
@@ -178,9 +176,7 @@ def create():
 @bp.get("/<customer_id>")
 def show(customer_id: str):
     customer = rules.get(customer_id)
-    return render_template(
-        "customers/show.html", customer=customer, currencies=currencies(), countries=countries()
-    )
+    return render_template("customers/show.html", customer=customer, currencies=currencies(), countries=countries())
 
 
 @bp.route("/<customer_id>/edit", methods=["GET", "POST"])
