@@ -25,7 +25,9 @@ def database_url(worker_id, tmp_path_factory) -> str:
         return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
     url = sa.make_url(base)
     name = f"{url.database}_{worker_id}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    # Connect to the maintenance database: the URL's own database need not exist, so parallel runs
+    # can each use their own name (TEST_DATABASE_URL=.../test_mine).
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
