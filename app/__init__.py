@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app import auth, cli
@@ -65,6 +66,16 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template(
             "error.html", status=problem.status, title=problem.title, detail=problem.detail
         ), problem.status
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        if _wants_problem_json():
+            return problem_response(Problem(error.description, status=400))
+        detail = (
+            "This form was not sent from a current page of the console (its security token is missing or "
+            "expired), so nothing was saved. Go back, reload the page and submit it again."
+        )
+        return render_template("error.html", status=400, title="The form has expired", detail=detail), 400
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
