@@ -6,7 +6,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app import auth, cli
+from app import apps, auth, cli
 from app.config import load_config
 from app.extensions import csrf, db, htmx, migrate
 from app.problems import Problem, problem_response
@@ -29,12 +29,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     auth.init_app(app)
+    apps.init_app(app)
     cli.init_app(app)
 
+    from app.apps import api as apps_api
+    from app.billing import api as billing_api
     from app.customers import api as customers_api
     from app.meta import api as meta_api
 
-    for api_blueprint in (customers_api.bp, meta_api.bp):
+    for api_blueprint in (customers_api.bp, apps_api.bp, billing_api.bp, meta_api.bp):
         csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
         app.register_blueprint(api_blueprint)
 

@@ -51,6 +51,15 @@ class Reader:
             return None
         return value
 
+    def boolean(self, key: str) -> bool | None:
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self._error(key, "type", "must be true or false")
+            return None
+        return value
+
     def object(self, key: str) -> "Reader | None":
         value = self.obj.get(key)
         if value is None:
@@ -60,6 +69,22 @@ class Reader:
             self.errors += reader.errors
             return None
         return reader
+
+    def object_list(self, key: str) -> "list[Reader]":
+        """A Reader for each object in an array (named `key[0]`, `key[1]`, …); type errors are collected."""
+        value = self.obj.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._error(key, "type", "must be an array of objects")
+            return []
+        readers = []
+        for i, item in enumerate(value):
+            reader = Reader(item, self._name(f"{key}[{i}]"))
+            self.errors += reader.errors
+            if not reader.errors:
+                readers.append(reader)
+        return readers
 
     def string_list(self, key: str) -> list[str]:
         value = self.obj.get(key)

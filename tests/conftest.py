@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.apps.rules import ensure_defaults
 from app.extensions import db
 
 
@@ -59,6 +60,7 @@ def app(_migrated):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+        ensure_defaults()  # what the first start makes: the Sandbox app and the default billing profile
         db.session.remove()
     yield app
     with app.app_context():

@@ -7,10 +7,12 @@ AREAS.
 
 from functools import cache
 
+from app.apps import openapi as apps
+from app.billing import openapi as billing
 from app.customers import openapi as customers
 from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, ref
 
-AREAS = [customers]
+AREAS = [customers, apps, billing]
 
 PATHS = {
     "/api/v1/info/currencies": {

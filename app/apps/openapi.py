@@ -1,0 +1,269 @@
+"""The apps and marketplace part of the OpenAPI document (merged by app/meta/openapi.py)."""
+
+from app.apps import rules
+from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
+from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, problem, ref
+
+ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+
+
+def query(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+PAGING = [
+    query("page", {"type": "integer", "minimum": 1, "default": 1}),
+    query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
+]
+
+
+def paginated(item: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["totalCount", "page", "pageSize", "items"],
+        "properties": {
+            "totalCount": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "pageSize": {"type": "integer", "minimum": 1},
+            "items": {"type": "array", "items": item},
+        },
+    }
+
+
+def _path_param(name: str, description: str, schema: dict | None = None) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+APP_ID = _path_param("id", "The app's id.")
+APP_TYPE = _path_param("type", "The app type.", {"type": "string", "enum": list(rules.LISTINGS)})
+
+_COMMON_INPUT = {
+    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+    "metadata": STRING_MAP,
+}
+
+
+def _app_schema(app_type: str, extra: dict, required: list[str]) -> dict:
+    return {
+        "type": "object",
+        "required": ["id", "type", "name", "status", "listing", "createdAt", "updatedAt", *required],
+        "properties": {
+            "id": ID,
+            "type": {"const": app_type},
+            **_COMMON_INPUT,
+            "status": {"type": "string", "enum": ["ready", "unauthorized"]},
+            "listing": ref("MarketplaceListing"),
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "deletedAt": TIMESTAMP,
+            **extra,
+        },
+    }
+
+
+def _update_schema(app_type: str, extra: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "name"],
+        "properties": {"type": {"const": app_type}, **_COMMON_INPUT, **extra},
+    }
+
+
+_STRIPE_KEY = {
+    "type": "string",
+    "pattern": "^(sk|rk)_(test|live)_[0-9A-Za-z]{10,240}$",
+    "writeOnly": True,
+    "description": "A Stripe secret or restricted key. Stored, never shown again.",
+}
+_HOOKS = {"enableDraftSyncHook": {"type": "boolean"}, "enableIssuingSyncHook": {"type": "boolean"}}
+_INSTALL_PAYLOAD = {
+    "name": {"type": "string", "maxLength": NAME_MAX, "description": "Defaults to the listing's name."},
+    "createBillingProfile": {
+        "type": "boolean",
+        "default": True,
+        "description": "Also create a billing profile on the new app. A Stripe app's profile becomes the "
+        "default when the current default bills through a sandbox app.",
+    },
+}
+_INSTALL_RESPONSES = {
+    "200": json_response(ref("MarketplaceInstallResponse"), "The installed app."),
+    **ERRORS,
+    "404": problem("The marketplace has no such app type."),
+}
+
+
+PATHS = {
+    "/api/v1/apps": {
+        "get": {
+            "operationId": "listApps",
+            "summary": "List installed apps (uninstalled ones are left out)",
+            "parameters": PAGING,
+            "responses": {"200": json_response(ref("AppPaginatedResponse"), "A page of apps."), **ERRORS},
+        }
+    },
+    "/api/v1/apps/{id}": {
+        "parameters": [APP_ID],
+        "get": {
+            "operationId": "getApp",
+            "summary": "Get an app, installed or uninstalled",
+            "responses": {"200": json_response(ref("App"), "The app."), **ERRORS, "404": problem("No such app.")},
+        },
+        "put": {
+            "operationId": "updateApp",
+            "summary": "Replace an app's name, description, metadata and settings",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AppReplaceUpdate")}}},
+            "responses": {
+                "200": json_response(ref("App"), "The app as replaced."),
+                **ERRORS,
+                "404": problem("No such app."),
+                "412": problem("The app is uninstalled."),
+            },
+        },
+        "delete": {
+            "operationId": "uninstallApp",
+            "summary": "Uninstall (soft-delete) an app",
+            "responses": {
+                "204": {"description": "Uninstalled."},
+                **ERRORS,
+                "404": problem("No such app."),
+                "409": problem("Live billing profiles use the app; they are named."),
+                "412": problem("The app is already uninstalled."),
+            },
+        },
+    },
+    "/api/v1/marketplace/listings": {
+        "get": {
+            "operationId": "listMarketplaceListings",
+            "summary": "List the app types that can be installed",
+            "parameters": PAGING,
+            "responses": {
+                "200": json_response(ref("MarketplaceListingPaginatedResponse"), "A page of listings."),
+                **ERRORS,
+            },
+        }
+    },
+    "/api/v1/marketplace/listings/{type}": {
+        "parameters": [APP_TYPE],
+        "get": {
+            "operationId": "getMarketplaceListing",
+            "summary": "Get one app type's listing",
+            "responses": {
+                "200": json_response(ref("MarketplaceListing"), "The listing."),
+                **ERRORS,
+                "404": problem("No such app type."),
+            },
+        },
+    },
+    "/api/v1/marketplace/listings/{type}/install": {
+        "parameters": [APP_TYPE],
+        "post": {
+            "operationId": "marketplaceAppInstall",
+            "summary": "Install an app that needs no credentials (sandbox, custom_invoicing)",
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": ref("MarketplaceInstallRequestPayload")}},
+            },
+            "responses": _INSTALL_RESPONSES,
+        },
+    },
+    "/api/v1/marketplace/listings/{type}/install/apikey": {
+        "parameters": [APP_TYPE],
+        "post": {
+            "operationId": "marketplaceAppAPIKeyInstall",
+            "summary": "Install an app with an API key (stripe)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("MarketplaceApiKeyInstallRequestPayload")}},
+            },
+            "responses": _INSTALL_RESPONSES,
+        },
+    },
+}
+
+SCHEMAS = {
+    "App": {
+        "oneOf": [ref("SandboxApp"), ref("StripeApp"), ref("CustomInvoicingApp")],
+        "discriminator": {"propertyName": "type"},
+    },
+    "SandboxApp": _app_schema("sandbox", {}, []),
+    "StripeApp": _app_schema(
+        "stripe",
+        {
+            "livemode": {"type": "boolean", "description": "From the key's prefix: sk_live_/rk_live_."},
+            "maskedAPIKey": {
+                "type": "string",
+                "description": "The first 8 and last 3 characters of the key.",
+                "pattern": r"^(sk|rk)_(test|live)_\*\*\*[0-9A-Za-z]{3}$",
+            },
+        },
+        ["livemode", "maskedAPIKey"],
+    ),
+    "CustomInvoicingApp": _app_schema("custom_invoicing", _HOOKS, list(_HOOKS)),
+    "AppReplaceUpdate": {
+        "oneOf": [
+            ref("SandboxAppReplaceUpdate"),
+            ref("StripeAppReplaceUpdate"),
+            ref("CustomInvoicingAppReplaceUpdate"),
+        ],
+        "discriminator": {"propertyName": "type"},
+    },
+    "SandboxAppReplaceUpdate": _update_schema("sandbox", {}),
+    "StripeAppReplaceUpdate": _update_schema("stripe", {"secretAPIKey": _STRIPE_KEY}),
+    "CustomInvoicingAppReplaceUpdate": _update_schema("custom_invoicing", _HOOKS),
+    "AppPaginatedResponse": paginated(ref("App")),
+    "AppCapability": {
+        "type": "object",
+        "required": ["type", "key", "name", "description"],
+        "properties": {
+            "type": {"type": "string", "enum": ["reportUsage", "reportEvents", *rules.BILLING_CAPABILITIES]},
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+        },
+    },
+    "MarketplaceListing": {
+        "type": "object",
+        "required": ["type", "name", "description", "capabilities", "installMethods"],
+        "properties": {
+            "type": {"type": "string", "enum": list(rules.LISTINGS)},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "capabilities": {"type": "array", "items": ref("AppCapability")},
+            "installMethods": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["with_oauth2", rules.WITH_API_KEY, rules.NO_CREDENTIALS]},
+            },
+        },
+    },
+    "MarketplaceListingPaginatedResponse": paginated(ref("MarketplaceListing")),
+    "MarketplaceInstallRequestPayload": {"type": "object", "properties": _INSTALL_PAYLOAD},
+    "MarketplaceApiKeyInstallRequestPayload": {
+        "type": "object",
+        "required": ["apiKey"],
+        "properties": {**_INSTALL_PAYLOAD, "apiKey": _STRIPE_KEY},
+    },
+    "MarketplaceInstallResponse": {
+        "type": "object",
+        "required": ["app", "defaultForCapabilityTypes"],
+        "properties": {
+            "app": ref("App"),
+            "defaultForCapabilityTypes": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(rules.BILLING_CAPABILITIES)},
+                "description": "The capabilities the new app is now the default for (its profile became the "
+                "default billing profile), or none.",
+            },
+        },
+    },
+}

@@ -1,0 +1,627 @@
+"""The billing profile rules (SPEC §3), in one place for the console and the API.
+
+Plain functions over the session. They take a `ProfileInput`, check every rule, write and commit, or
+raise a problem from `app.problems`: `Invalid` (400, each bad field named; also for un-setting or
+deleting the default, and for deleting a profile that customers are pinned to), `Conflict` (409, two
+"make default" requests kept colliding), `StaleEdit` (409), `NotFound` (404) or `PreconditionFailed`
+(412, the profile is deleted). Nothing here knows about requests, forms, templates or JSON.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import isodate
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.apps.models import InstalledApp
+from app.billing.models import BillingProfile
+from app.customers.rules import (
+    ADDRESS_FIELDS,
+    ADDRESS_PART_MAX,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    Address,
+    Page,
+    check_metadata,
+)
+
+# The text rules are the customers' ones (SPEC §3: "as for customers").
+from app.customers.rules import _check_text as check_text
+from app.extensions import db, utcnow
+from app.ids import is_id, new_id
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
+from app.reference import countries
+
+TAX_CODE_MAX = 32
+DURATION_TEXT_MAX = 64
+ALIGNMENTS = ("subscription", "anchored")
+PERIOD_UNITS = ("DAY", "WEEK", "MONTH", "YEAR")  # or an ISO 8601 duration
+COLLECTION_METHODS = ("charge_automatically", "send_invoice")
+TAX_BEHAVIORS = ("inclusive", "exclusive")
+APP_ROLES = ("tax", "invoicing", "payment")
+
+# Upper bound for every duration. Years and months vary in length; counting them at their longest
+# (366 and 30.5 days) makes P1Y, P12M and P366D all exactly the limit.
+_DAY = 86400.0
+_YEAR = 366 * _DAY
+_MONTH = 30.5 * _DAY
+MAX_DURATION_SECONDS = _YEAR
+
+
+@dataclass
+class Supplier:
+    name: str | None = None
+    tax_code: str | None = None
+    # OpenMeter's shape is a list; SPEC §3 allows exactly one address.
+    addresses: list[Address] = field(default_factory=list)
+
+
+@dataclass
+class Workflow:
+    """The billing workflow; every field has the default SPEC §3 gives it."""
+
+    alignment: str = "subscription"
+    period_interval: str | None = None  # anchored only: DAY | WEEK | MONTH | YEAR or an ISO 8601 duration
+    period_anchor: str | None = None  # anchored only: an RFC 3339 date-time
+    collection_interval: str = "PT1H"
+    auto_advance: bool = True
+    draft_period: str = "P0D"
+    due_after: str = "P30D"
+    progressive_billing: bool = True
+    tax_behavior: str | None = None
+    collection_method: str = "charge_automatically"
+    tax_enabled: bool = True
+    tax_enforced: bool = False
+
+
+@dataclass
+class AppIds:
+    tax: str | None = None
+    invoicing: str | None = None
+    payment: str | None = None
+
+
+@dataclass
+class ProfileInput:
+    """Everything a billing profile is made of, as typed: `create` and `replace` check it all."""
+
+    name: str
+    supplier: Supplier
+    workflow: Workflow = field(default_factory=Workflow)
+    description: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    default: bool = False
+    # Required by `create`. `replace` cannot change them; when given they must be the profile's own.
+    apps: AppIds | None = None
+
+
+# The supplier of the profile made on first start, and of profiles made for a new app when no
+# default profile exists to copy one from.
+DEFAULT_SUPPLIER = Supplier(name="Default supplier", addresses=[Address(country="US")])
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking input
+
+
+def duration_seconds(value: str) -> float | None:
+    """The length of an ISO 8601 duration in seconds (years and months at their longest), or None
+    when `value` is not one."""
+    # isodate accepts a dangling time designator ("PT", "P1DT"); ISO 8601 does not.
+    if len(value) > DURATION_TEXT_MAX or value.endswith("T"):
+        return None
+    try:
+        parsed = isodate.parse_duration(value)
+    except (ValueError, OverflowError, ArithmeticError):  # ISO8601Error is a ValueError
+        return None
+    if isinstance(parsed, isodate.Duration):
+        return float(parsed.years) * _YEAR + float(parsed.months) * _MONTH + parsed.tdelta.total_seconds()
+    return parsed.total_seconds()
+
+
+def _check_duration(errors: list[FieldError], name: str, value: str | None, label: str, *, positive: bool) -> None:
+    if not value:
+        errors.append(FieldError(name, "required", f"{label} is required."))
+        return
+    seconds = duration_seconds(value)
+    if seconds is None:
+        errors.append(
+            FieldError(
+                name,
+                "invalid_duration",
+                f'{label} must be an ISO 8601 duration such as PT1H, P0D or P30D ("{value[:40]}" is not).',
+            )
+        )
+    elif positive and seconds <= 0:
+        errors.append(FieldError(name, "out_of_range", f"{label} must be longer than zero."))
+    elif seconds < 0:
+        errors.append(FieldError(name, "out_of_range", f"{label} cannot be negative."))
+    elif seconds > MAX_DURATION_SECONDS:
+        errors.append(FieldError(name, "out_of_range", f"{label} can be at most one year (P1Y)."))
+
+
+def parse_anchor(value: str | None) -> datetime | None:
+    """An RFC 3339 date-time with its offset, in UTC; None when `value` is not one."""
+    if not value or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+
+
+def _check_supplier(errors: list[FieldError], supplier: Supplier) -> None:
+    check_text(errors, "supplier.name", supplier.name, NAME_MAX, label="Supplier name", required=True)
+    check_text(errors, "supplier.taxId.code", supplier.tax_code, TAX_CODE_MAX, label="Supplier tax id")
+    if len(supplier.addresses) > 1:
+        errors.append(FieldError("supplier.addresses", "too_many", "A supplier has one address, not several."))
+    address = supplier.addresses[0] if supplier.addresses else Address()
+    for attr, api_name in ADDRESS_FIELDS.items():
+        limit = PHONE_MAX if attr == "phone_number" else ADDRESS_PART_MAX
+        name = f"supplier.addresses[0].{api_name}"
+        check_text(
+            errors, name, getattr(address, attr), limit, label=f"Supplier {api_name}", required=attr == "country"
+        )
+    if address.country and address.country not in countries():
+        errors.append(
+            FieldError(
+                "supplier.addresses[0].country",
+                "unknown_country",
+                f'"{address.country[:20]}" is not an ISO 3166-1 alpha-2 country code.',
+            )
+        )
+
+
+def _check_workflow(errors: list[FieldError], workflow: Workflow) -> None:
+    if workflow.alignment not in ALIGNMENTS:
+        errors.append(
+            FieldError(
+                "workflow.collection.alignment.type",
+                "invalid",
+                f"Collection alignment must be one of {', '.join(ALIGNMENTS)}.",
+            )
+        )
+    elif workflow.alignment == "anchored":
+        period = "workflow.collection.alignment.recurringPeriod"
+        if workflow.period_interval not in PERIOD_UNITS:
+            _check_duration(
+                errors, f"{period}.interval", workflow.period_interval, "Recurring period interval", positive=True
+            )
+        if not workflow.period_anchor:
+            errors.append(FieldError(f"{period}.anchor", "required", "An anchored alignment needs an anchor time."))
+        elif parse_anchor(workflow.period_anchor) is None:
+            errors.append(
+                FieldError(
+                    f"{period}.anchor",
+                    "invalid",
+                    "The anchor must be an RFC 3339 date-time with an offset, e.g. 2025-01-01T00:00:00Z.",
+                )
+            )
+    _check_duration(
+        errors, "workflow.collection.interval", workflow.collection_interval, "Collection interval", positive=True
+    )
+    _check_duration(errors, "workflow.invoicing.draftPeriod", workflow.draft_period, "Draft period", positive=False)
+    _check_duration(errors, "workflow.invoicing.dueAfter", workflow.due_after, "Due after", positive=False)
+    if workflow.tax_behavior is not None and workflow.tax_behavior not in TAX_BEHAVIORS:
+        errors.append(
+            FieldError(
+                "workflow.invoicing.defaultTaxConfig.behavior",
+                "invalid",
+                f"Tax behavior must be one of {', '.join(TAX_BEHAVIORS)}.",
+            )
+        )
+    if workflow.collection_method not in COLLECTION_METHODS:
+        errors.append(
+            FieldError(
+                "workflow.payment.collectionMethod",
+                "invalid",
+                f"Collection method must be one of {', '.join(COLLECTION_METHODS)}.",
+            )
+        )
+    if workflow.tax_enforced and not workflow.tax_enabled:
+        errors.append(
+            FieldError("workflow.tax.enforced", "requires_enabled", "Tax can only be enforced when it is enabled.")
+        )
+
+
+def _check(data: ProfileInput) -> list[FieldError]:
+    errors: list[FieldError] = []
+    check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
+    check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
+    errors += check_metadata(data.metadata)
+    _check_supplier(errors, data.supplier)
+    _check_workflow(errors, data.workflow)
+    return errors
+
+
+def _live_app(app_id: str | None, lock: bool = False) -> InstalledApp | None:
+    if not is_id(app_id):
+        return None
+    query = select(InstalledApp).where(InstalledApp.id == app_id, InstalledApp.deleted_at.is_(None))
+    if lock:
+        query = query.with_for_update(read=True)  # FOR SHARE on PostgreSQL; SQLite has no row locks
+    return db.session.scalars(query).one_or_none()
+
+
+def _not_installed(app_id: str) -> FieldError:
+    return FieldError("apps", "not_installed", f'No installed app has the id "{app_id[:40]}".')
+
+
+def _check_apps(apps: AppIds | None) -> list[FieldError]:
+    """All three roles name one installed app (SPEC §3)."""
+    if apps is None:
+        return [FieldError("apps", "required", "Choose the installed app that taxes, invoices and collects payment.")]
+    errors = [
+        FieldError(f"apps.{role}", "required", f"apps.{role} is required: the id of an installed app.")
+        for role in APP_ROLES
+        if not getattr(apps, role)
+    ]
+    if errors:
+        return errors
+    for role in ("invoicing", "payment"):
+        if getattr(apps, role) != apps.tax:
+            errors.append(
+                FieldError(
+                    f"apps.{role}", "same_app", "The tax, invoicing and payment apps must be the same installed app."
+                )
+            )
+    if not errors and _live_app(apps.tax) is None:
+        errors.append(_not_installed(apps.tax))
+    return errors
+
+
+def _hold_app(app_id: str) -> None:
+    """Check again, holding the app, that it is still installed; the caller's writes come first.
+
+    `apps.rules.uninstall` marks the app uninstalled and only then looks for live profiles using it.
+    Here the profile is written (flushed) first and the app read under FOR SHARE afterwards, so
+    whichever of the two runs second sees the other: never a live profile on an uninstalled app.
+    """
+    db.session.flush()  # on SQLite the first write takes the database's write lock
+    if _live_app(app_id, lock=True) is None:
+        db.session.rollback()
+        raise Invalid([_not_installed(app_id)])
+
+
+def _normalised(data: ProfileInput) -> ProfileInput:
+    """Trim what is safe to trim; upper-case country codes and ISO 8601 designators."""
+
+    def text(value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    def code(value: str | None) -> str | None:
+        return value.strip().upper() if value is not None else None
+
+    addresses = []
+    for address in data.supplier.addresses:
+        address = Address(**{f.name: text(getattr(address, f.name)) for f in fields(Address)})
+        address.country = code(address.country)
+        addresses.append(address)
+    w = data.workflow
+    workflow = Workflow(
+        alignment=w.alignment,
+        period_interval=code(w.period_interval),
+        period_anchor=text(w.period_anchor),
+        collection_interval=code(w.collection_interval),
+        auto_advance=w.auto_advance,
+        draft_period=code(w.draft_period),
+        due_after=code(w.due_after),
+        progressive_billing=w.progressive_billing,
+        tax_behavior=w.tax_behavior,
+        collection_method=w.collection_method,
+        tax_enabled=w.tax_enabled,
+        tax_enforced=w.tax_enforced,
+    )
+    return ProfileInput(
+        name=(data.name or "").strip(),
+        supplier=Supplier(name=text(data.supplier.name), tax_code=text(data.supplier.tax_code), addresses=addresses),
+        workflow=workflow,
+        description=text(data.description),
+        metadata=dict(data.metadata),
+        default=bool(data.default),
+        apps=data.apps,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+T = TypeVar("T")
+
+
+def commit_with_one_default(attempt: Callable[[], T]) -> T:
+    """Run `attempt` (which writes without committing) and commit, keeping exactly one default.
+
+    Only the one-default index can refuse these writes (apps are never hard-deleted, so the foreign
+    keys hold). It refuses ours when another transaction made a profile the default after we read
+    which one was: on PostgreSQL each of two racing "make default" requests demotes the old default,
+    and the second to commit collides with the first. Running `attempt` once more, against the new
+    state, demotes the newcomer. A second refusal is a 409. On SQLite writers queue for the database
+    lock, so this never happens there.
+
+    Raises what `attempt` raises, StaleEdit, or Conflict.
+    """
+    for tries_left in (1, 0):
+        try:
+            result = attempt()
+            db.session.commit()
+            return result
+        except Problem:
+            db.session.rollback()
+            raise
+        except IntegrityError:
+            db.session.rollback()
+            if not tries_left:
+                raise Conflict(
+                    [FieldError("default", "conflict", "Another profile was made the default at the same moment.")],
+                    "Another billing profile was made the default at the same moment; try again.",
+                ) from None
+        except StaleDataError:
+            db.session.rollback()
+            raise StaleEdit(
+                "This billing profile was changed by someone else meanwhile; reload it and try again."
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _demote_default(now: datetime, except_id: str | None = None) -> None:
+    """Un-set the current default, before the new one is written (the index allows one at a time)."""
+    db.session.execute(
+        update(BillingProfile)
+        .where(BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None))
+        .where(BillingProfile.id != (except_id or ""))
+        .values(is_default=False, updated_at=now, version=BillingProfile.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def _apply(profile: BillingProfile, data: ProfileInput) -> None:
+    profile.name = data.name
+    profile.description = data.description
+    profile.metadata_ = dict(data.metadata)
+    profile.is_default = data.default
+    supplier = data.supplier
+    profile.supplier_name = supplier.name
+    profile.supplier_tax_code = supplier.tax_code
+    address = supplier.addresses[0] if supplier.addresses else Address()
+    for attr in ADDRESS_FIELDS:
+        setattr(profile, f"supplier_{attr}", getattr(address, attr))
+    w = data.workflow
+    anchored = w.alignment == "anchored"
+    profile.collection_alignment = w.alignment
+    profile.collection_period_interval = w.period_interval if anchored else None
+    profile.collection_period_anchor = parse_anchor(w.period_anchor) if anchored else None
+    profile.collection_interval = w.collection_interval
+    profile.invoicing_auto_advance = w.auto_advance
+    profile.invoicing_draft_period = w.draft_period
+    profile.invoicing_due_after = w.due_after
+    profile.invoicing_progressive_billing = w.progressive_billing
+    profile.invoicing_tax_behavior = w.tax_behavior
+    profile.payment_collection_method = w.collection_method
+    profile.tax_enabled = w.tax_enabled
+    profile.tax_enforced = w.tax_enforced
+
+
+def _describe(profile: BillingProfile) -> str:
+    return f'"{profile.name}" ({profile.id})'
+
+
+# ---------------------------------------------------------------------------------------------
+# The operations
+
+
+def create(data: ProfileInput) -> BillingProfile:
+    """Create a profile; made the default, it demotes the old default. Raises Invalid or Conflict."""
+    data = _normalised(data)
+    errors = _check(data) + _check_apps(data.apps)
+    if errors:
+        raise Invalid(errors)
+    app_id = data.apps.tax
+
+    def attempt() -> BillingProfile:
+        now = utcnow()
+        if data.default:
+            _demote_default(now)
+        profile = BillingProfile(id=new_id(), created_at=now, updated_at=now, app_id=app_id)
+        _apply(profile, data)
+        db.session.add(profile)
+        _hold_app(app_id)
+        return profile
+
+    return commit_with_one_default(attempt)
+
+
+def replace(profile_id: str, data: ProfileInput, expected_version: int | None = None) -> BillingProfile:
+    """Replace every field of a profile but its apps (omitted optional fields are cleared).
+
+    Raises NotFound, PreconditionFailed (deleted), StaleEdit, Invalid (also when un-setting the
+    default or changing the apps) or Conflict.
+    """
+    data = _normalised(data)
+
+    def attempt() -> BillingProfile:
+        profile = get(profile_id)
+        if profile.is_deleted:
+            raise PreconditionFailed(f"Billing profile {_describe(profile)} is deleted and cannot be changed.")
+        if expected_version is not None and expected_version != profile.version:
+            raise StaleEdit(f"Billing profile {_describe(profile)} was changed by someone else since you opened it.")
+        errors = _check(data)
+        if data.apps is not None:
+            for role in APP_ROLES:
+                given = getattr(data.apps, role)
+                if given is not None and given != profile.app_id:
+                    errors.append(
+                        FieldError(
+                            f"apps.{role}",
+                            "fixed",
+                            "A profile's apps cannot change; create a new profile for another app.",
+                        )
+                    )
+        if profile.is_default and not data.default:
+            errors.append(
+                FieldError(
+                    "default",
+                    "default_required",
+                    "This is the default billing profile; to change that, make another profile the default.",
+                )
+            )
+        if errors:
+            raise Invalid(errors)
+        now = utcnow()
+        if data.default and not profile.is_default:
+            _demote_default(now, except_id=profile.id)
+        _apply(profile, data)
+        profile.updated_at = now
+        return profile
+
+    return commit_with_one_default(attempt)
+
+
+def pinned_customer_names(profile_id: str) -> list[str]:
+    """The names of the live customers pinned to this profile, which keep it from being deleted.
+
+    There are no customer overrides yet: the customer-overrides issue fills this in, and `delete`
+    calls it, so this is the one place the check goes.
+    """
+    return []
+
+
+def delete(profile_id: str) -> BillingProfile:
+    """Soft-delete a profile. Raises NotFound, PreconditionFailed (already deleted), StaleEdit, or
+    Invalid for the default profile or one that live customers are pinned to."""
+    profile = get(profile_id)
+    if profile.is_deleted:
+        raise PreconditionFailed(f"Billing profile {_describe(profile)} is already deleted.")
+    if profile.is_default:
+        raise Invalid(
+            [
+                FieldError(
+                    "default",
+                    "is_default",
+                    f"Billing profile {_describe(profile)} is the default and cannot be deleted; "
+                    "make another profile the default first.",
+                )
+            ]
+        )
+    pinned = pinned_customer_names(profile.id)
+    if pinned:
+        shown = ", ".join(f'"{name}"' for name in pinned[:10]) + (
+            f" and {len(pinned) - 10} more" if len(pinned) > 10 else ""
+        )
+        raise Invalid(
+            [
+                FieldError(
+                    "id",
+                    "pinned",
+                    f"Billing profile {_describe(profile)} cannot be deleted: {len(pinned)} customer(s) are "
+                    f"pinned to it ({shown}). Move them to another profile first.",
+                )
+            ]
+        )
+    now = utcnow()
+    profile.deleted_at = now
+    profile.updated_at = now
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(
+            "This billing profile was changed by someone else meanwhile; reload it and try again."
+        ) from None
+    return profile
+
+
+def get(profile_id: str) -> BillingProfile:
+    """The profile with this id, live or deleted. Raises NotFound."""
+    profile = db.session.get(BillingProfile, profile_id) if is_id(profile_id) else None
+    if profile is None:
+        raise NotFound(f'No billing profile has the id "{profile_id[:64]}".')
+    return profile
+
+
+def default_profile() -> BillingProfile | None:
+    return db.session.scalars(
+        select(BillingProfile).where(BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None))
+    ).one_or_none()
+
+
+def live_profiles_using(app_id: str) -> list[BillingProfile]:
+    """The live profiles that bill through this app (which keep it from being uninstalled)."""
+    return list(
+        db.session.scalars(
+            select(BillingProfile)
+            .where(BillingProfile.app_id == app_id, BillingProfile.deleted_at.is_(None))
+            .order_by(BillingProfile.name, BillingProfile.id)
+        )
+    )
+
+
+def supplier_of(profile: BillingProfile) -> Supplier:
+    address = Address(**{attr: getattr(profile, f"supplier_{attr}") for attr in ADDRESS_FIELDS})
+    return Supplier(name=profile.supplier_name, tax_code=profile.supplier_tax_code, addresses=[address])
+
+
+def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
+    """Add (without committing) a profile billing through a just-installed app, as OpenMeter does
+    when installing with `createBillingProfile`. Returns whether it became the default.
+
+    It copies the default profile's supplier and keeps the workflow defaults. It becomes the default
+    when there is none, or when the app is Stripe and the default bills through a sandbox app.
+    """
+    current = default_profile()
+    make_default = current is None or (app.type == "stripe" and current.app.type == "sandbox")
+    data = _normalised(
+        ProfileInput(
+            name=(name or f"{app.name} billing profile")[:NAME_MAX],
+            supplier=supplier_of(current) if current else DEFAULT_SUPPLIER,
+            default=make_default,
+            apps=AppIds(app.id, app.id, app.id),
+        )
+    )
+    now = utcnow()
+    if make_default:
+        _demote_default(now)
+    profile = BillingProfile(id=new_id(), created_at=now, updated_at=now, app_id=app.id)
+    _apply(profile, data)
+    db.session.add(profile)
+    return make_default
+
+
+# ---------------------------------------------------------------------------------------------
+# Listing
+
+
+ORDERINGS = {
+    "createdAt": BillingProfile.created_at,
+    "updatedAt": BillingProfile.updated_at,
+    "default": BillingProfile.is_default,
+    "name": BillingProfile.name,
+}
+MAX_PAGE_SIZE = 1000
+
+
+def list_profiles(
+    include_deleted: bool = False,
+    page: int = 1,
+    page_size: int = 100,
+    order_by: str = "createdAt",
+    descending: bool = False,
+    with_apps: bool = False,
+) -> Page:
+    """One page of profiles. `order_by` must be a key of ORDERINGS (the callers check their input)."""
+    where = [] if include_deleted else [BillingProfile.deleted_at.is_(None)]
+    column = ORDERINGS[order_by]
+    ordering = [column.desc(), BillingProfile.id.desc()] if descending else [column.asc(), BillingProfile.id.asc()]
+    query = select(BillingProfile).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    if with_apps:
+        query = query.options(selectinload(BillingProfile.app))
+    total = db.session.scalar(select(func.count()).select_from(BillingProfile).where(*where))
+    return Page(list(db.session.scalars(query)), total or 0, page, page_size)
