@@ -209,10 +209,15 @@ def ensure_defaults() -> None:
         return
     sandbox = _new_app(LISTINGS["sandbox"], LISTINGS["sandbox"].name)
     db.session.add(sandbox)
-    db.session.flush()
-    billing_rules.add_profile_for_app(sandbox, name="Default billing profile")
     try:
-        db.session.commit()
+        db.session.flush()
+        # add_profile_for_app looks for a default again, now that this transaction writes. A process
+        # that went first and has committed meanwhile is seen there (on SQLite, always: this
+        # transaction holds the database lock by now); one still committing is stopped by the index.
+        if billing_rules.add_profile_for_app(sandbox, name="Default billing profile"):
+            db.session.commit()
+        else:
+            db.session.rollback()
     except IntegrityError:
         db.session.rollback()  # another process made them first
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import isodate
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -341,11 +341,10 @@ def commit_with_one_default(attempt: Callable[[], T]) -> T:
     """Run `attempt` (which writes without committing) and commit, keeping exactly one default.
 
     Only the one-default index can refuse these writes (apps are never hard-deleted, so the foreign
-    keys hold). It refuses ours when another transaction made a profile the default after we read
-    which one was: on PostgreSQL each of two racing "make default" requests demotes the old default,
-    and the second to commit collides with the first. Running `attempt` once more, against the new
-    state, demotes the newcomer. A second refusal is a 409. On SQLite writers queue for the database
-    lock, so this never happens there.
+    keys hold), and only when another transaction made a profile the default after ours read which
+    one was. The writes that change the default queue for one another (`_queue_default_changes`,
+    and SQLite's single writer), so that is a backstop: should it happen, `attempt` runs once more,
+    against the new state, and demotes the newcomer. A second refusal is a 409, never a 500.
 
     Raises what `attempt` raises, StaleEdit, or Conflict.
     """
@@ -370,6 +369,23 @@ def commit_with_one_default(attempt: Callable[[], T]) -> T:
                 "This billing profile was changed by someone else meanwhile; reload it and try again."
             ) from None
     raise AssertionError("unreachable")
+
+
+# Any number that no other advisory lock of this database uses.
+_DEFAULT_LOCK_KEY = 0x62696C6C  # "bill"
+
+
+def _queue_default_changes() -> None:
+    """Make the writes that may change which profile is the default wait for one another.
+
+    On PostgreSQL, transactions that each demote the old default and promote their own can deadlock
+    on each other's row and index locks (three at once do, in the race tests). A transaction-level
+    advisory lock, released at commit or rollback, makes them queue instead; every read after it
+    sees what the one before committed. SQLite runs one writer at a time anyway. The one-default
+    index remains the guarantee; this only keeps the racers orderly.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEFAULT_LOCK_KEY})
 
 
 def _demote_default(now: datetime, except_id: str | None = None) -> None:
@@ -429,6 +445,7 @@ def create(data: ProfileInput) -> BillingProfile:
     def attempt() -> BillingProfile:
         now = utcnow()
         if data.default:
+            _queue_default_changes()
             _demote_default(now)
         profile = BillingProfile(id=new_id(), created_at=now, updated_at=now, app_id=app_id)
         _apply(profile, data)
@@ -448,6 +465,7 @@ def replace(profile_id: str, data: ProfileInput, expected_version: int | None = 
     data = _normalised(data)
 
     def attempt() -> BillingProfile:
+        _queue_default_changes()  # before reading whether this profile is the default
         profile = get(profile_id)
         if profile.is_deleted:
             raise PreconditionFailed(f"Billing profile {_describe(profile)} is deleted and cannot be changed.")
@@ -576,6 +594,7 @@ def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
     It copies the default profile's supplier and keeps the workflow defaults. It becomes the default
     when there is none, or when the app is Stripe and the default bills through a sandbox app.
     """
+    _queue_default_changes()
     current = default_profile()
     make_default = current is None or (app.type == "stripe" and current.app.type == "sandbox")
     data = _normalised(
@@ -587,7 +606,9 @@ def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
         )
     )
     now = utcnow()
-    if make_default:
+    if make_default and current is not None:
+        # Demote only when a default was seen: with none seen, a default made meanwhile by another
+        # process (two workers' first start) must win, through the index, not be demoted.
         _demote_default(now)
     profile = BillingProfile(id=new_id(), created_at=now, updated_at=now, app_id=app.id)
     _apply(profile, data)
