@@ -56,7 +56,9 @@ def _page(page: int, page_size: int, total: int, items: list) -> dict:
 
 @bp.get("/apps")
 def list_apps():
-    page = rules.list_apps(page=query_int("page", 1, 1), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE))
+    page = rules.list_apps(
+        page=query_int("page", 1, 1, rules.MAX_PAGE), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
+    )
     return jsonify(_page(page.page, page.page_size, page.total, [app_json(a) for a in page.items]))
 
 
@@ -90,7 +92,7 @@ def uninstall_app(id: str):
 
 @bp.get("/marketplace/listings")
 def list_listings():
-    page = query_int("page", 1, 1)
+    page = query_int("page", 1, 1, rules.MAX_PAGE)
     page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
     listings = list(rules.LISTINGS.values())
     shown = listings[(page - 1) * page_size : page * page_size]

@@ -16,7 +16,7 @@ def query(name: str, schema: dict, description: str | None = None) -> dict:
 
 
 PAGING = [
-    query("page", {"type": "integer", "minimum": 1, "default": 1}),
+    query("page", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE, "default": 1}),
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
 ]
 

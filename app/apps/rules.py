@@ -200,8 +200,8 @@ def ensure_defaults() -> None:
     """Install the Sandbox app with the default billing profile on it, unless a live default exists.
 
     Runs on first start (see app/apps/__init__.py) and in the tests after they empty the tables.
-    Several processes may run it at once: the one-default index lets one transaction commit and the
-    others roll back, leaving one sandbox app and one default profile. Once a default exists this
+    Several processes may run it at once: one transaction commits and the others roll back,
+    leaving one sandbox app and one default profile. Once a default exists this
     only reads, so an operator who has since uninstalled the sandbox does not get it back.
     Raises SQLAlchemyError when the database is unreachable or not migrated yet.
     """
@@ -211,9 +211,9 @@ def ensure_defaults() -> None:
     db.session.add(sandbox)
     try:
         db.session.flush()
-        # add_profile_for_app looks for a default again, now that this transaction writes. A process
-        # that went first and has committed meanwhile is seen there (on SQLite, always: this
-        # transaction holds the database lock by now); one still committing is stopped by the index.
+        # add_profile_for_app looks for a default again after waiting for any other process doing
+        # the same (SQLite's write lock, PostgreSQL's advisory lock): only ours if there is none.
+        # The one-default index is the backstop.
         if billing_rules.add_profile_for_app(sandbox, name="Default billing profile"):
             db.session.commit()
         else:
@@ -300,6 +300,7 @@ def get(app_id: str) -> InstalledApp:
 
 
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000  # keeps the row offset a 64-bit number (SQLite refuses bigger ones: a 500)
 
 
 def list_apps(page: int = 1, page_size: int = 100) -> Page:

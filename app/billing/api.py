@@ -159,7 +159,7 @@ def list_profiles():
     expand = _expand_apps()
     page = rules.list_profiles(
         include_deleted=query_bool("includeArchived"),
-        page=query_int("page", 1, 1),
+        page=query_int("page", 1, 1, rules.MAX_PAGE),
         page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", tuple(rules.ORDERINGS), "createdAt"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",

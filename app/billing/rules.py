@@ -46,8 +46,8 @@ COLLECTION_METHODS = ("charge_automatically", "send_invoice")
 TAX_BEHAVIORS = ("inclusive", "exclusive")
 APP_ROLES = ("tax", "invoicing", "payment")
 
-# Upper bound for every duration. Years and months vary in length; counting them at their longest
-# (366 and 30.5 days) makes P1Y, P12M and P366D all exactly the limit.
+# Upper bound for every duration: one year. Years and months vary in length; counting a year as
+# 366 days and a month as a twelfth of that makes P1Y, P12M and P366D all exactly the limit.
 _DAY = 86400.0
 _YEAR = 366 * _DAY
 _MONTH = 30.5 * _DAY
@@ -293,7 +293,7 @@ def _hold_app(app_id: str) -> None:
 def _normalised(data: ProfileInput) -> ProfileInput:
     """Trim what is safe to trim; upper-case country codes and ISO 8601 designators."""
 
-    def text(value: str | None) -> str | None:
+    def trimmed(value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
     def code(value: str | None) -> str | None:
@@ -301,14 +301,14 @@ def _normalised(data: ProfileInput) -> ProfileInput:
 
     addresses = []
     for address in data.supplier.addresses:
-        address = Address(**{f.name: text(getattr(address, f.name)) for f in fields(Address)})
+        address = Address(**{f.name: trimmed(getattr(address, f.name)) for f in fields(Address)})
         address.country = code(address.country)
         addresses.append(address)
     w = data.workflow
     workflow = Workflow(
         alignment=w.alignment,
         period_interval=code(w.period_interval),
-        period_anchor=text(w.period_anchor),
+        period_anchor=trimmed(w.period_anchor),
         collection_interval=code(w.collection_interval),
         auto_advance=w.auto_advance,
         draft_period=code(w.draft_period),
@@ -321,9 +321,11 @@ def _normalised(data: ProfileInput) -> ProfileInput:
     )
     return ProfileInput(
         name=(data.name or "").strip(),
-        supplier=Supplier(name=text(data.supplier.name), tax_code=text(data.supplier.tax_code), addresses=addresses),
+        supplier=Supplier(
+            name=trimmed(data.supplier.name), tax_code=trimmed(data.supplier.tax_code), addresses=addresses
+        ),
         workflow=workflow,
-        description=text(data.description),
+        description=trimmed(data.description),
         metadata=dict(data.metadata),
         default=bool(data.default),
         apps=data.apps,
@@ -627,6 +629,7 @@ ORDERINGS = {
     "name": BillingProfile.name,
 }
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000  # keeps the row offset a 64-bit number (SQLite refuses bigger ones: a 500)
 
 
 def list_profiles(

@@ -230,7 +230,13 @@ def test_bad_ids_are_404(client, path):
 
 
 @pytest.mark.parametrize(
-    ("query", "field"), [({"page": 0}, "page"), ({"pageSize": 1001}, "pageSize"), ({"pageSize": "x"}, "pageSize")]
+    ("query", "field"),
+    [
+        ({"page": 0}, "page"),
+        ({"page": 10**20}, "page"),
+        ({"pageSize": 1001}, "pageSize"),
+        ({"pageSize": "x"}, "pageSize"),
+    ],
 )
 def test_bad_paging_is_400(client, query, field):
     assert field in problem_fields(client.get(APPS, query_string=query))

@@ -155,6 +155,7 @@ def test_list_parameters(client):
         ({"order": "UP"}, "order"),
         ({"includeArchived": "maybe"}, "includeArchived"),
         ({"page": -1}, "page"),
+        ({"page": 10**20}, "page"),
         ({"pageSize": 0}, "pageSize"),
     ],
 )
