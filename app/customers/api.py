@@ -80,7 +80,7 @@ def list_customers():
     )
     page = rules.list_customers(
         filters,
-        page=query_int("page", 1, 1),
+        page=query_int("page", 1, 1, 1_000_000),  # bounded: a huge offset overflows SQLite
         page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", API_ORDERINGS, "name"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
