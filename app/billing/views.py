@@ -1,0 +1,116 @@
+"""The Billing profiles console: the list (default marked, pinned customers counted), the editor,
+"Make default" (one htmx click with a confirmation, or a plain form POST), and delete.
+
+Rules live in app/billing/rules.py; their refusals are shown where the operator asked.
+"""
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+
+from app.billing import rules
+from app.billing.forms import ProfileForm
+from app.problems import Problem, StaleEdit
+
+bp = Blueprint("billing", __name__, url_prefix="/billing/profiles")
+
+NAV = ("billing.index", "Billing profiles")
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+def _list_context() -> dict:
+    profiles = rules.list_profiles(page=1, page_size=rules.MAX_PAGE_SIZE, order_by="name", with_apps=True).items
+    # The default first, the rest by name.
+    profiles.sort(key=lambda p: not p.is_default)
+    return {"profiles": profiles, "pinned": rules.pinned_counts()}
+
+
+@bp.get("/")
+def index():
+    response = make_response(render_template("billing/list.html", **_list_context()))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/<profile_id>/default")
+def make_default(profile_id: str):
+    """htmx swaps the list in place with a status message; without JavaScript, POST-redirect-GET."""
+    message, category, status = None, "success", 200
+    try:
+        profile = rules.make_default(profile_id)
+        message = f"“{profile.name}” is now the default billing profile."
+    except Problem as problem:
+        if not _is_htmx():
+            raise
+        message, category, status = problem.detail, "error", problem.status
+    if _is_htmx():
+        html = render_template("billing/_profiles.html", message=message, category=category, **_list_context())
+        return html, 200 if status < 400 else status
+    flash(message, category)
+    return redirect(url_for(".index"), 303)
+
+
+def _render_form(form: ProfileForm, profile=None, status: int = 200, stale=False):
+    return render_template("billing/form.html", form=form, profile=profile, stale=stale), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = ProfileForm()
+    if request.method == "POST":
+        try:
+            profile = rules.create(form.to_input())
+        except Problem as problem:
+            form.show_problem(problem)
+            return _render_form(form, status=422)
+        flash(f"Billing profile “{profile.name}” created.", "success")
+        return redirect(url_for(".index"), 303)
+    return _render_form(form)
+
+
+@bp.route("/<profile_id>/edit", methods=["GET", "POST"])
+def edit(profile_id: str):
+    profile = rules.get(profile_id)
+    if profile.is_deleted:
+        flash(f"Billing profile “{profile.name}” is deleted and cannot be edited.", "error")
+        return redirect(url_for(".index"), 303)
+    if request.method == "POST":
+        form = ProfileForm()
+        version = request.form.get("version", "")
+        try:
+            rules.replace(
+                profile.id,
+                form.to_input(app_id=profile.app_id),
+                expected_version=int(version) if version.isdigit() else None,
+            )
+        except StaleEdit as problem:
+            form.show_problem(problem)
+            return _render_form(form, rules.get(profile_id), 409, stale=True)
+        except Problem as problem:
+            form.show_problem(problem)
+            return _render_form(form, rules.get(profile_id), 422)
+        flash(f"Billing profile “{form.name.data.strip()}” saved.", "success")
+        return redirect(url_for(".index"), 303)
+    return _render_form(ProfileForm.for_profile(profile), profile)
+
+
+@bp.route("/<profile_id>/delete", methods=["GET", "POST"])
+def delete(profile_id: str):
+    profile = rules.get(profile_id)
+    if profile.is_deleted:
+        flash(f"Billing profile “{profile.name}” is already deleted.", "error")
+        return redirect(url_for(".index"), 303)
+    refusal = None
+    if request.method == "POST":
+        try:
+            rules.delete(profile.id)
+        except Problem as problem:
+            refusal = problem
+        else:
+            flash(f"Billing profile “{profile.name}” deleted.", "success")
+            return redirect(url_for(".index"), 303)
+    pinned = rules.pinned_counts().get(profile.id, 0)
+    return render_template("billing/delete.html", profile=profile, refusal=refusal, pinned=pinned), (
+        refusal.status if refusal else 200
+    )
