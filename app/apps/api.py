@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 from app.apiutil import Reader, json_body, query_int, timestamp, without_nulls
 from app.apps import rules
 from app.apps.models import InstalledApp
-from app.problems import Invalid
+from app.problems import Invalid, NotFound
 
 bp = Blueprint("apps_api", __name__, url_prefix="/api/v1")
 
@@ -130,3 +130,114 @@ def install_app(type: str):
 @bp.post("/marketplace/listings/<type>/install/apikey")
 def install_app_with_api_key(type: str):
     return _install(type, with_api_key=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer app data (SPEC §2)
+
+from app.apps import customer_data  # noqa: E402
+from app.apps.models import CustomerAppData  # noqa: E402
+from app.problems import FieldError  # noqa: E402
+
+
+def app_data_json(row: CustomerAppData) -> dict:
+    body = {"id": row.app_id, "type": row.type, "app": app_json(row.app)}
+    if row.type == "stripe":
+        body |= {
+            "stripeCustomerId": row.stripe_customer_id,
+            "stripeDefaultPaymentMethodId": row.stripe_default_payment_method_id,
+        }
+    if row.type == "custom_invoicing":
+        body["metadata"] = row.metadata_ or None
+    return without_nulls(body)
+
+
+def _app_data_item(reader: Reader) -> customer_data.AppDataInput:
+    item = customer_data.AppDataInput(
+        type=reader.string("type", required=True),
+        app_id=reader.string("id"),
+        stripe_customer_id=reader.string("stripeCustomerId"),
+        stripe_default_payment_method_id=reader.string("stripeDefaultPaymentMethodId"),
+        metadata=reader.string_map("metadata"),
+    )
+    return item
+
+
+@bp.get("/customers/<customer_id_or_key>/apps")
+def list_customer_apps(customer_id_or_key: str):
+    page = query_int("page", 1, 1, rules.MAX_PAGE)
+    page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
+    app_type = request.args.get("type")
+    if app_type is not None and app_type not in LISTING_TYPES:
+        raise Invalid([FieldError("type", "invalid", f"type must be one of {', '.join(LISTING_TYPES)}.")])
+    _, rows = customer_data.list_for(customer_id_or_key, app_type)
+    shown = rows[(page - 1) * page_size : page * page_size]
+    return jsonify(_page(page, page_size, len(rows), [app_data_json(r) for r in shown]))
+
+
+LISTING_TYPES = tuple(rules.LISTINGS)
+
+
+@bp.put("/customers/<customer_id_or_key>/apps")
+def upsert_customer_apps(customer_id_or_key: str):
+    body = json_body()
+    if not isinstance(body, list):
+        raise Invalid([FieldError("body", "type", "The body must be an array of app data items.")])
+    items, errors = [], []
+    for i, obj in enumerate(body):
+        reader = Reader(obj, f"[{i}]")
+        items.append(_app_data_item(reader))
+        errors += reader.errors
+    if errors:
+        raise Invalid(errors)
+    rows = customer_data.upsert(customer_id_or_key, items)
+    return jsonify([app_data_json(r) for r in rows])
+
+
+@bp.delete("/customers/<customer_id_or_key>/apps/<app_id>")
+def delete_customer_app(customer_id_or_key: str, app_id: str):
+    customer_data.delete(customer_id_or_key, app_id)
+    return Response(status=204)
+
+
+def _stripe_json(row: CustomerAppData) -> dict:
+    return without_nulls(
+        {
+            "id": row.app_id,
+            "type": "stripe",
+            "stripeCustomerId": row.stripe_customer_id,
+            "stripeDefaultPaymentMethodId": row.stripe_default_payment_method_id,
+            "app": app_json(row.app),
+        }
+    )
+
+
+@bp.get("/customers/<customer_id_or_key>/stripe")
+def get_customer_stripe(customer_id_or_key: str):
+    from app.customers import rules as customer_rules
+
+    customer = customer_rules.get(customer_id_or_key)
+    app = customer_data.stripe_app_of(customer)
+    row = next((r for r in customer_data.list_for(customer.id, "stripe")[1] if r.app_id == app.id), None)
+    if row is None:
+        raise NotFound(f'Customer "{customer.name}" has no Stripe customer id in app "{app.name}" yet.')
+    return jsonify(_stripe_json(row))
+
+
+@bp.put("/customers/<customer_id_or_key>/stripe")
+def upsert_customer_stripe(customer_id_or_key: str):
+    from app.customers import rules as customer_rules
+
+    reader = Reader(json_body())
+    item = customer_data.AppDataInput(
+        type="stripe",
+        stripe_customer_id=reader.string("stripeCustomerId", required=True),
+        stripe_default_payment_method_id=reader.string("stripeDefaultPaymentMethodId"),
+    )
+    if reader.errors:
+        raise Invalid(reader.errors)
+    customer = customer_rules.get(customer_id_or_key)
+    if not customer.is_deleted:
+        item.app_id = customer_data.stripe_app_of(customer).id
+    rows = customer_data.upsert(customer.id, [item], indexed=False)
+    return jsonify(_stripe_json(rows[0]))

@@ -5,8 +5,8 @@ Uninstalling is a soft delete: billing profiles that once used an app keep point
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import UTCDateTime, db
 
@@ -50,3 +50,38 @@ class InstalledApp(db.Model):
 
     def __repr__(self) -> str:  # never the key
         return f"<InstalledApp {self.id} {self.type} {self.name!r}>"
+
+
+STRIPE_ID_TAKEN = text("stripe_customer_id IS NOT NULL")
+
+
+class CustomerAppData(db.Model):
+    """One customer's data in one installed app (SPEC §2): at most one row per (customer, app).
+
+    Rows belong to live customers only: a customer's soft delete removes them, so the unique index
+    over (app, Stripe customer id) is "one live customer per Stripe customer id per app".
+    """
+
+    __tablename__ = "customer_app_data"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    metadata_: Mapped[dict | None] = mapped_column("metadata", JSON)  # custom invoicing
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    app: Mapped[InstalledApp] = relationship()
+
+    __table_args__ = (
+        Index(
+            "ix_customer_app_data_stripe_customer",
+            "app_id",
+            "stripe_customer_id",
+            unique=True,
+            sqlite_where=STRIPE_ID_TAKEN,
+            postgresql_where=STRIPE_ID_TAKEN,
+        ),
+    )

@@ -267,3 +267,110 @@ SCHEMAS = {
         },
     },
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer app data (SPEC §2)
+
+CUSTOMER = _path_param("customerIdOrKey", "The customer's id, or the key of a live customer.", {"type": "string"})
+_STRIPE_DATA = {
+    "stripeCustomerId": {"type": "string", "pattern": "^cus_[0-9A-Za-z]+$"},
+    "stripeDefaultPaymentMethodId": {"type": "string", "pattern": "^pm_[0-9A-Za-z]+$"},
+}
+_APP_DATA_INPUT = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": list(rules.LISTINGS)},
+        "id": {
+            **ID,
+            "description": "The app's id; without it, the app of this type in the customer's billing profile.",
+        },
+        **_STRIPE_DATA,
+        "metadata": STRING_MAP,
+    },
+}
+_APP_DATA = {
+    **_APP_DATA_INPUT,
+    "required": ["type", "id"],
+    "properties": {**_APP_DATA_INPUT["properties"], "app": ref("App")},
+}
+_NO_CUSTOMER = problem("No such customer.")
+_DELETED = problem("The customer is deleted, or its billing profile has no app of that type.")
+
+PATHS |= {
+    "/api/v1/customers/{customerIdOrKey}/apps": {
+        "parameters": [CUSTOMER],
+        "get": {
+            "operationId": "listCustomerAppData",
+            "summary": "A customer's data in the installed apps",
+            "parameters": [*PAGING, query("type", {"type": "string", "enum": list(rules.LISTINGS)})],
+            "responses": {
+                "200": json_response(paginated(ref("CustomerAppData")), "The data."),
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+            },
+        },
+        "put": {
+            "operationId": "upsertCustomerAppData",
+            "summary": "Set a customer's data in some apps (the others keep theirs)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "array", "items": ref("CustomerAppDataInput")}}},
+            },
+            "responses": {
+                "200": json_response({"type": "array", "items": ref("CustomerAppData")}, "The resulting data."),
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+                "409": problem("Another customer has this Stripe customer id in this app; it is named."),
+                "412": _DELETED,
+            },
+        },
+    },
+    "/api/v1/customers/{customerIdOrKey}/apps/{appId}": {
+        "parameters": [CUSTOMER, _path_param("appId", "The app's id.")],
+        "delete": {
+            "operationId": "deleteCustomerAppData",
+            "summary": "Remove a customer's data in one app",
+            "responses": {
+                "204": {"description": "Removed."},
+                **ERRORS,
+                "404": problem("No such customer, or no data in that app."),
+                "412": _DELETED,
+            },
+        },
+    },
+    "/api/v1/customers/{customerIdOrKey}/stripe": {
+        "parameters": [CUSTOMER],
+        "get": {
+            "operationId": "getCustomerStripeAppData",
+            "summary": "The customer's data in the Stripe app of its billing profile",
+            "responses": {
+                "200": json_response(ref("CustomerAppData"), "The data."),
+                **ERRORS,
+                "404": problem("No such customer, or no Stripe data yet."),
+                "412": _DELETED,
+            },
+        },
+        "put": {
+            "operationId": "upsertCustomerStripeAppData",
+            "summary": "Set the customer's data in the Stripe app of its billing profile",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "required": ["stripeCustomerId"], "properties": _STRIPE_DATA}
+                    }
+                },
+            },
+            "responses": {
+                "200": json_response(ref("CustomerAppData"), "The data."),
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+                "409": problem("Another customer has this Stripe customer id in this app; it is named."),
+                "412": _DELETED,
+            },
+        },
+    },
+}
+SCHEMAS |= {"CustomerAppData": _APP_DATA, "CustomerAppDataInput": _APP_DATA_INPUT}

@@ -200,3 +200,93 @@ def replace_profile(id: str):
 def delete_profile(id: str):
     rules.delete(id)
     return Response(status=204)
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer overrides (SPEC §3)
+
+from app.billing import overrides  # noqa: E402
+from app.customers import rules as customer_rules  # noqa: E402
+from app.customers.api import customer_json  # noqa: E402
+
+OVERRIDE_EXPANDS = ("apps", "customer")
+OVERRIDE_ORDERINGS = ("customerId", "customerName", "customerKey", "customerPrimaryEmail", "customerCreatedAt")
+
+
+def _override_expand() -> set[str]:
+    values = {v for raw in request.args.getlist("expand") for v in raw.split(",") if v}
+    if values - set(OVERRIDE_EXPANDS):
+        raise Invalid([FieldError("expand", "invalid", "expand can be apps and/or customer.")])
+    return values
+
+
+def override_json(e: overrides.Effective, expand: set[str]) -> dict:
+    body: dict = {"baseBillingProfileId": e.profile.id if e.profile else None}
+    if e.override is not None:
+        body["customerOverride"] = without_nulls(
+            {
+                "customerId": e.customer.id,
+                "billingProfileId": e.override.billing_profile_id,
+                "createdAt": timestamp(e.override.created_at),
+                "updatedAt": timestamp(e.override.updated_at),
+            }
+        )
+    if e.profile is not None:
+        profile = profile_json(e.profile, "apps" in expand)
+        body["customerProfile"] = {k: profile[k] for k in ("supplier", "workflow", "apps")}
+    if "customer" in expand:
+        body["customer"] = customer_json(e.customer)
+    return without_nulls(body)
+
+
+@bp.get("/billing/customers/<customer_id>")
+def get_override(customer_id: str):
+    expand = _override_expand()
+    return jsonify(override_json(overrides.get(customer_id), expand))
+
+
+@bp.put("/billing/customers/<customer_id>")
+def upsert_override(customer_id: str):
+    body = json_body()
+    reader = Reader(body if body is not None else {})
+    profile_id = reader.string("billingProfileId")
+    if reader.errors:
+        raise Invalid(reader.errors)
+    return jsonify(override_json(overrides.pin(customer_id, profile_id), set()))
+
+
+@bp.delete("/billing/customers/<customer_id>")
+def delete_override(customer_id: str):
+    overrides.unpin(customer_id)
+    return Response(status=204)
+
+
+@bp.get("/billing/customers")
+def list_overrides():
+    expand = _override_expand()
+    order_by = query_choice("orderBy", OVERRIDE_ORDERINGS, "customerId")
+    filters = customer_rules.CustomerFilters(
+        name=request.args.get("customerName"),
+        key=request.args.get("customerKey"),
+        primary_email=request.args.get("customerPrimaryEmail"),
+    )
+    profile_ids = [v for raw in request.args.getlist("billingProfile") for v in raw.split(",") if v]
+    page = overrides.list_overrides(
+        filters,
+        customer_ids=request.args.getlist("customerId"),
+        profile_ids=profile_ids,
+        without_pin=query_bool("customersWithoutPinnedProfile"),
+        include_all=query_bool("includeAllCustomers", True),
+        page=query_int("page", 1, 1, rules.MAX_PAGE),
+        page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
+        order_by=order_by.removeprefix("customer"),
+        descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
+    )
+    return jsonify(
+        {
+            "totalCount": page.total,
+            "page": page.page,
+            "pageSize": page.page_size,
+            "items": [override_json(overrides.effective(c), expand) for c in page.items],
+        }
+    )

@@ -232,3 +232,111 @@ SCHEMAS = {
         ],
     },
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer overrides (SPEC §3)
+
+CUSTOMER_ID = {**PROFILE_ID, "name": "customerId", "description": "The customer's id (or key)."}
+OVERRIDE_EXPAND = query(
+    "expand",
+    {"type": "array", "items": {"type": "string", "enum": ["apps", "customer"]}},
+    "`apps` includes the app objects, `customer` the customer.",
+)
+OVERRIDE_EXPAND["explode"] = True
+_OVERRIDE = {
+    "type": "object",
+    "required": ["baseBillingProfileId"],
+    "properties": {
+        "baseBillingProfileId": {**ID, "description": "The pinned profile, or the current default when none is."},
+        "customerOverride": {
+            "type": "object",
+            "required": ["customerId", "createdAt", "updatedAt"],
+            "properties": {
+                "customerId": ID,
+                "billingProfileId": ID,
+                "createdAt": TIMESTAMP,
+                "updatedAt": TIMESTAMP,
+            },
+        },
+        "customerProfile": {
+            "type": "object",
+            "description": "The effective profile's supplier, workflow and apps.",
+            "properties": {"supplier": {"type": "object"}, "workflow": {"type": "object"}, "apps": {"type": "object"}},
+        },
+        "customer": ref("Customer"),
+    },
+}
+_NO_CUSTOMER = problem("No such customer.")
+
+PATHS |= {
+    "/api/v1/billing/customers": {
+        "get": {
+            "operationId": "listBillingProfileCustomerOverrides",
+            "summary": "Customers with their billing profile",
+            "parameters": [
+                query("billingProfile", {"type": "array", "items": {"type": "string"}}, "Billed by any of these."),
+                query("customersWithoutPinnedProfile", {"type": "boolean"}),
+                query("includeAllCustomers", {"type": "boolean", "default": True}),
+                query("customerId", {"type": "array", "items": {"type": "string"}}),
+                query("customerName", {"type": "string"}),
+                query("customerKey", {"type": "string"}),
+                query("customerPrimaryEmail", {"type": "string"}),
+                OVERRIDE_EXPAND,
+                query("order", {"type": "string", "enum": ["ASC", "DESC"]}),
+                query(
+                    "orderBy",
+                    {
+                        "type": "string",
+                        "enum": [
+                            "customerId",
+                            "customerName",
+                            "customerKey",
+                            "customerPrimaryEmail",
+                            "customerCreatedAt",
+                        ],
+                    },
+                ),
+                *PAGING,
+            ],
+            "responses": {"200": json_response(paginated(ref("CustomerOverride")), "The customers."), **ERRORS},
+        },
+    },
+    "/api/v1/billing/customers/{customerId}": {
+        "parameters": [CUSTOMER_ID],
+        "get": {
+            "operationId": "getBillingProfileCustomerOverride",
+            "summary": "A customer's effective billing profile",
+            "parameters": [OVERRIDE_EXPAND],
+            "responses": {
+                "200": json_response(ref("CustomerOverride"), "The override."),
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+            },
+        },
+        "put": {
+            "operationId": "upsertBillingProfileCustomerOverride",
+            "summary": "Pin a customer to a profile (or, without billingProfileId, to the default)",
+            "requestBody": {
+                "content": {"application/json": {"schema": {"type": "object", "properties": {"billingProfileId": ID}}}},
+            },
+            "responses": {
+                "200": json_response(ref("CustomerOverride"), "The override."),
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+                "412": problem("The customer is deleted."),
+            },
+        },
+        "delete": {
+            "operationId": "deleteBillingProfileCustomerOverride",
+            "summary": "Return a customer to the default profile",
+            "responses": {
+                "204": {"description": "Removed."},
+                **ERRORS,
+                "404": _NO_CUSTOMER,
+                "412": problem("The customer is deleted."),
+            },
+        },
+    },
+}
+SCHEMAS |= {"CustomerOverride": _OVERRIDE}

@@ -526,16 +526,19 @@ def make_default(profile_id: str) -> BillingProfile:
 
 def pinned_counts() -> dict[str, int]:
     """How many live customers are pinned to each profile (profiles without any are left out)."""
-    return {}
+    from app.billing import overrides  # overrides builds on these rules
+
+    return overrides.pinned_counts()
 
 
 def pinned_customer_names(profile_id: str) -> list[str]:
     """The names of the live customers pinned to this profile, which keep it from being deleted.
 
-    There are no customer overrides yet: the customer-overrides issue fills this in, and `delete`
-    calls it, so this is the one place the check goes.
+    `delete` calls it after marking the profile deleted (see billing.overrides._hold for why).
     """
-    return []
+    from app.billing import overrides  # overrides builds on these rules
+
+    return overrides.pinned_customer_names(profile_id)
 
 
 def delete(profile_id: str) -> BillingProfile:
@@ -555,8 +558,21 @@ def delete(profile_id: str) -> BillingProfile:
                 )
             ]
         )
+    now = utcnow()
+    profile.deleted_at = now
+    profile.updated_at = now
+    # Write first, then look: a customer being pinned to it meanwhile is either counted here or
+    # refused there (billing.overrides._hold).
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(
+            "This billing profile was changed by someone else meanwhile; reload it and try again."
+        ) from None
     pinned = pinned_customer_names(profile.id)
     if pinned:
+        db.session.rollback()
         shown = ", ".join(f'"{name}"' for name in pinned[:10]) + (
             f" and {len(pinned) - 10} more" if len(pinned) > 10 else ""
         )
@@ -570,9 +586,6 @@ def delete(profile_id: str) -> BillingProfile:
                 )
             ]
         )
-    now = utcnow()
-    profile.deleted_at = now
-    profile.updated_at = now
     try:
         db.session.commit()
     except StaleDataError:

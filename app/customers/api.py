@@ -77,6 +77,7 @@ def list_customers():
         primary_email=request.args.get("primaryEmail"),
         subject=request.args.get("subject"),
         include_deleted=query_bool("includeDeleted"),
+        billing_profile_id=request.args.get("billingProfile"),
     )
     page = rules.list_customers(
         filters,

@@ -66,6 +66,7 @@ PATHS = {
                 _query("name", {"type": "string"}, "Case-insensitive substring."),
                 _query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
                 _query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
+                _query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
             ],
             "responses": {"200": json_response(ref("CustomerPaginatedResponse"), "A page of customers."), **ERRORS},
         },

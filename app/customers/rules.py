@@ -392,6 +392,9 @@ def delete(id_or_key: str) -> Customer:
     customer.updated_at = now
     for ident in customer.identifiers:
         ident.deleted_at = now
+    from app.apps import customer_data  # its app data and pin go with it (SPEC §2), in this transaction
+
+    customer_data.remove_for_customer(customer.id)
     try:
         db.session.commit()
     except StaleDataError:
@@ -443,6 +446,7 @@ class CustomerFilters:
     currency: str | None = None
     has_subjects: bool | None = None
     include_deleted: bool = False
+    billing_profile_id: str | None = None  # billed by it: pinned, or unpinned while it is the default
 
 
 @dataclass
@@ -496,6 +500,10 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     if filters.has_subjects is not None:
         has = _subject_matches(CustomerIdentifier.id.isnot(None))
         where.append(has if filters.has_subjects else ~has)
+    if filters.billing_profile_id:
+        from app.billing.overrides import billed_by  # which builds on these rules
+
+        where.append(billed_by(filters.billing_profile_id))
     return where
 
 

@@ -1,0 +1,230 @@
+"""Customer overrides (SPEC §3): which billing profile bills each customer.
+
+A customer is billed by the profile it is pinned to, or by the current default when it is not
+pinned (so changing the default moves every unpinned customer). Pinning to a deleted or unknown
+profile is refused (400), as is writing to a deleted customer (412). Deleting a profile that live
+customers are pinned to is refused by billing.rules.delete, through `pinned_customer_names`.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
+from app.billing import rules as billing_rules
+from app.billing.models import BillingProfile
+from app.billing.overrides_models import CustomerOverride
+from app.customers import rules as customer_rules
+from app.customers.models import Customer
+from app.extensions import db, utcnow
+from app.ids import is_id
+from app.problems import FieldError, Invalid, PreconditionFailed
+
+__all__ = ["CustomerOverride"]
+
+
+@dataclass
+class Effective:
+    """A customer's billing: the override row (if any), the profile that bills it, and whether pinned."""
+
+    customer: Customer
+    override: CustomerOverride | None
+    profile: BillingProfile | None
+
+    @property
+    def pinned(self) -> bool:
+        return self.override is not None and self.override.billing_profile_id is not None
+
+
+def _live_customer(customer_id_or_key: str) -> Customer:
+    customer = customer_rules.get(customer_id_or_key)
+    if customer.is_deleted:
+        raise PreconditionFailed(f'Customer "{customer.name}" ({customer.id}) is deleted.')
+    return customer
+
+
+def effective(customer: Customer) -> Effective:
+    override = db.session.get(CustomerOverride, customer.id)
+    if override is not None and override.billing_profile_id is not None:
+        return Effective(customer, override, db.session.get(BillingProfile, override.billing_profile_id))
+    return Effective(customer, override, billing_rules.default_profile())
+
+
+def get(customer_id: str) -> Effective:
+    """Raises NotFound. A deleted customer is answered too (its profile is what it was)."""
+    return effective(customer_rules.get(customer_id))
+
+
+def _check_profile(profile_id: str | None, field: str = "billingProfileId") -> None:
+    if profile_id is None:
+        return
+    profile = db.session.get(BillingProfile, profile_id) if is_id(profile_id) else None
+    if profile is None or profile.is_deleted:
+        state = "is deleted" if profile is not None else "does not exist"
+        raise Invalid(
+            [FieldError(field, "unknown_profile", f'Billing profile "{profile_id[:40]}" {state}: choose a live one.')]
+        )
+
+
+def hold_live_customer(customer_id: str) -> None:
+    """After writing a customer's rows (flushed): check, holding the customer row, that it is still
+    live. Its soft delete removes those rows after updating the customer, so the two queue."""
+    live_customer = db.session.scalar(
+        select(Customer.id).where(Customer.id == customer_id, Customer.deleted_at.is_(None)).with_for_update(read=True)
+    )
+    if live_customer is None:
+        db.session.rollback()
+        raise PreconditionFailed("The customer was deleted meanwhile.")
+
+
+def _hold(customer_id: str, profile_id: str | None) -> None:
+    """Check again, holding the rows, after writing: the customer is live and the profile too.
+
+    Our write comes first; then the customer and profile are read FOR SHARE (PostgreSQL; SQLite
+    runs one writer at a time). A profile delete marks the profile deleted first and counts pins
+    afterwards (billing.rules.delete), so of two racers the second always sees the first.
+    """
+    db.session.flush()
+    hold_live_customer(customer_id)
+    if profile_id is not None:
+        live = db.session.scalar(
+            select(BillingProfile.id)
+            .where(BillingProfile.id == profile_id, BillingProfile.deleted_at.is_(None))
+            .with_for_update(read=True)
+        )
+        if live is None:
+            db.session.rollback()
+            _check_profile(profile_id)
+            raise Invalid([FieldError("billingProfileId", "unknown_profile", "The billing profile was deleted.")])
+
+
+def pin(customer_id_or_key: str, profile_id: str | None) -> Effective:
+    """Create or replace a customer's override: pinned to `profile_id`, or following the default
+    when None. Raises NotFound, PreconditionFailed (deleted customer) or Invalid (bad profile)."""
+    customer = _live_customer(customer_id_or_key)
+    _check_profile(profile_id)
+    now = utcnow()
+    override = db.session.get(CustomerOverride, customer.id)
+    if override is None:
+        override = CustomerOverride(customer_id=customer.id, created_at=now)
+        db.session.add(override)
+    override.billing_profile_id = profile_id
+    override.updated_at = now
+    _hold(customer.id, profile_id)
+    db.session.commit()
+    return effective(customer)
+
+
+def unpin(customer_id_or_key: str) -> None:
+    """Delete a customer's override: it follows the default again. Raises NotFound or
+    PreconditionFailed (deleted customer)."""
+    customer = _live_customer(customer_id_or_key)
+    override = db.session.get(CustomerOverride, customer.id)
+    if override is not None:
+        db.session.delete(override)
+        db.session.commit()
+
+
+def remove_for_customer(customer_id: str) -> None:
+    """Part of a customer's soft delete (same transaction, no commit): it pins nothing any more."""
+    db.session.execute(CustomerOverride.__table__.delete().where(CustomerOverride.customer_id == customer_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is pinned where
+
+
+def pinned_customer_names(profile_id: str) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Customer.name)
+            .join(CustomerOverride, CustomerOverride.customer_id == Customer.id)
+            .where(CustomerOverride.billing_profile_id == profile_id, Customer.deleted_at.is_(None))
+            .order_by(Customer.name, Customer.id)
+        )
+    )
+
+
+def pinned_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        select(CustomerOverride.billing_profile_id, func.count())
+        .join(Customer, Customer.id == CustomerOverride.customer_id)
+        .where(CustomerOverride.billing_profile_id.isnot(None), Customer.deleted_at.is_(None))
+        .group_by(CustomerOverride.billing_profile_id)
+    ).all()
+    return {profile_id: count for profile_id, count in rows}
+
+
+def _pinned_to(profile_id: str | None = None) -> ColumnElement:
+    condition = [CustomerOverride.customer_id == Customer.id, CustomerOverride.billing_profile_id.isnot(None)]
+    if profile_id is not None:
+        condition.append(CustomerOverride.billing_profile_id == profile_id)
+    return exists().where(*condition)
+
+
+def billed_by(profile_id: str) -> ColumnElement:
+    """Customers whose effective profile is `profile_id`: pinned to it, or unpinned while it is the default."""
+    is_default = exists().where(
+        BillingProfile.id == profile_id, BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None)
+    )
+    return or_(_pinned_to(profile_id), and_(~_pinned_to(), is_default))
+
+
+def without_pin() -> ColumnElement:
+    return ~_pinned_to()
+
+
+def profile_names_for(customers: list[Customer]) -> dict[str, tuple[str, bool]]:
+    """customer id → (effective profile name, pinned?) for a page of customers."""
+    ids = [c.id for c in customers]
+    if not ids:
+        return {}
+    pins = dict(
+        db.session.execute(
+            select(CustomerOverride.customer_id, BillingProfile.name)
+            .join(BillingProfile, BillingProfile.id == CustomerOverride.billing_profile_id)
+            .where(CustomerOverride.customer_id.in_(ids))
+        ).all()
+    )
+    default = billing_rules.default_profile()
+    default_name = default.name if default else None
+    return {i: (pins[i], True) if i in pins else (default_name, False) for i in ids}
+
+
+ORDERINGS = {
+    "Id": Customer.id,
+    "Name": Customer.name,
+    "Key": Customer.key,
+    "PrimaryEmail": Customer.primary_email,
+    "CreatedAt": Customer.created_at,
+}
+
+
+def list_overrides(
+    filters: "customer_rules.CustomerFilters",
+    customer_ids: list[str],
+    profile_ids: list[str],
+    without_pin: bool,
+    include_all: bool,
+    page: int,
+    page_size: int,
+    order_by: str = "Id",
+    descending: bool = False,
+) -> "customer_rules.Page":
+    """Live customers with their overrides. Without `include_all`, only those that have an override
+    row; `profile_ids` keeps those billed by any of them (pinned, or unpinned while it is the default)."""
+    where = customer_rules._conditions(filters)
+    if customer_ids:
+        where.append(Customer.id.in_(customer_ids))
+    if profile_ids:
+        where.append(or_(*[billed_by(p) for p in profile_ids]))
+    if without_pin:
+        where.append(~_pinned_to())
+    if not include_all:
+        where.append(exists().where(CustomerOverride.customer_id == Customer.id))
+    column = ORDERINGS[order_by]
+    ordering = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
+    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
+    items = db.session.scalars(
+        select(Customer).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return customer_rules.Page(list(items), total or 0, page, page_size)
