@@ -33,8 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app.customers import api as customers_api
     from app.meta import api as meta_api
+    from app.plans import api as plans_api
 
-    for api_blueprint in (customers_api.bp, meta_api.bp):
+    for api_blueprint in (customers_api.bp, plans_api.bp, meta_api.bp):
         csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
         app.register_blueprint(api_blueprint)
 

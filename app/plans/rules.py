@@ -490,6 +490,15 @@ def _lock_customer(customer: Customer, now: datetime) -> None:
     db.session.flush()
 
 
+def _refuse_ended(subscription: Subscription, reread: bool = False) -> None:
+    """PreconditionFailed when the subscription has ended. `reread` after `_lock_customer`: a change
+    or cancel that committed since it was first read is seen then, and not overwritten."""
+    if reread:
+        db.session.refresh(subscription)
+    if not subscription.is_active:
+        raise PreconditionFailed(f"Subscription {subscription.id} has already ended.")
+
+
 def _start(customer: Customer, plan: Plan, now: datetime) -> Subscription:
     """Start a subscription in the current transaction, after `_lock_customer` (the caller commits).
 
@@ -563,8 +572,7 @@ def change_plan(subscription_id: str, plan_key: str | None) -> tuple[Subscriptio
     Invalid (no plan, the same plan, or a plan in another currency) or Conflict (a concurrent change).
     """
     old = get_subscription(subscription_id)
-    if not old.is_active:
-        raise PreconditionFailed(f"Subscription {old.id} has already ended; subscribe the customer anew instead.")
+    _refuse_ended(old)
     customer = old.customer
     plan = _plan_to_subscribe(plan_key)
     if plan.id == old.plan_id:
@@ -573,6 +581,7 @@ def change_plan(subscription_id: str, plan_key: str | None) -> tuple[Subscriptio
 
     def switch(now: datetime) -> tuple[Subscription, Subscription]:
         _lock_customer(customer, now)
+        _refuse_ended(old, reread=True)
         old.active_to = now
         old.updated_at = now
         db.session.flush()  # the old one ends before the new one starts, as the one-active index wants
@@ -584,11 +593,11 @@ def change_plan(subscription_id: str, plan_key: str | None) -> tuple[Subscriptio
 def cancel(subscription_id: str) -> Subscription:
     """End an active subscription now. Raises NotFound, PreconditionFailed (it already ended) or Conflict."""
     subscription = get_subscription(subscription_id)
-    if not subscription.is_active:
-        raise PreconditionFailed(f"Subscription {subscription.id} has already ended.")
+    _refuse_ended(subscription)
 
     def end(now: datetime) -> Subscription:
         _lock_customer(subscription.customer, now)
+        _refuse_ended(subscription, reread=True)
         subscription.active_to = now
         subscription.updated_at = now
         return subscription
