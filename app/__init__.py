@@ -40,8 +40,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(api_blueprint)
 
     from app.customers import views as customers_views
+    from app.plans import views as plans_views
 
-    console = [customers_views]
+    console = [customers_views, plans_views]
     for area in console:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
