@@ -436,8 +436,8 @@ def history(customer_id: str) -> list[Subscription]:
 
 
 def _subscriber(customer_id: str | None, customer_key: str | None) -> Customer:
-    """The customer named by id (which wins, as in OpenMeter) or key. Raises Invalid, NotFound or
-    PreconditionFailed (deleted)."""
+    """The customer named by id (which wins, as in OpenMeter; like a path, it also finds a live
+    customer by key) or by key. Raises Invalid (neither given), NotFound or PreconditionFailed (deleted)."""
     if customer_id is not None:
         customer = customer_rules.get(customer_id)
     elif customer_key is not None:

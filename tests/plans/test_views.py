@@ -190,6 +190,7 @@ def test_another_currency_is_refused_beside_the_plan_field(csrf_client, app):
         partial.status_code == 422 and partial.text.lstrip().startswith("<form") and message in unescape(partial.text)
     )
     assert 'aria-invalid="true"' in partial.text and "HX-Request" in partial.headers["Vary"]
+    assert re.search(r'<select[^>]*autofocus[^>]*id="plan"', partial.text)  # the refusal is read out
 
 
 def test_a_successful_htmx_subscribe_redirects_the_whole_page(csrf_client, app):
@@ -241,6 +242,11 @@ def test_change_plan_page(csrf_client, app):
     assert done.status_code == 303
     shown = text(csrf_client.get(done.headers["Location"]))
     assert "moved from Basic to Team" in shown and "Subscribed to Team" in shown and "History" in shown
+    with app.app_context():
+        rules.delete_plan("basic")
+        rules.delete_plan("pro_usd")
+        current_id = rules.active_subscription(customer_id).id
+    assert "There is no other plan yet" in text(csrf_client.get(f"/subscriptions/{current_id}/change"))
     ended = csrf_client.get(f"/subscriptions/{subscription_id}/change")
     assert ended.status_code == 303 and ended.headers["Location"].endswith(f"/subscriptions/{subscription_id}")
 
