@@ -36,16 +36,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.billing import api as billing_api
     from app.customers import api as customers_api
     from app.meta import api as meta_api
+    from app.plans import api as plans_api
 
-    for api_blueprint in (customers_api.bp, apps_api.bp, billing_api.bp, meta_api.bp):
+    for api_blueprint in (customers_api.bp, apps_api.bp, billing_api.bp, plans_api.bp, meta_api.bp):
         csrf.exempt(api_blueprint)  # the API is called with tokens, not from our forms
         app.register_blueprint(api_blueprint)
 
     from app.apps import views as apps_views
     from app.billing import views as billing_views
     from app.customers import views as customers_views
+    from app.plans import views as plans_views
 
-    console = [customers_views, billing_views, apps_views]
+    console = [customers_views, plans_views, billing_views, apps_views]
     for area in console:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -5,6 +5,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from app.apiutil import Reader, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
 from app.customers import rules
 from app.customers.models import Customer
+from app.plans import rules as plan_rules
+from app.plans.models import Subscription
 from app.problems import Invalid
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
@@ -12,7 +14,8 @@ bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 API_ORDERINGS = ("id", "name", "createdAt")
 
 
-def customer_json(customer: Customer) -> dict:
+def customer_json(customer: Customer, current_subscription: Subscription | None = None) -> dict:
+    """The customer; `current_subscription` is its active one, if any (callers load it, for a whole page at once)."""
     address = without_nulls({api: getattr(customer, f"address_{attr}") for attr, api in rules.ADDRESS_FIELDS.items()})
     return without_nulls(
         {
@@ -25,6 +28,7 @@ def customer_json(customer: Customer) -> dict:
             "billingAddress": address or None,
             "usageAttribution": {"subjectKeys": customer.subject_keys},
             "metadata": customer.metadata_ or None,
+            "currentSubscriptionId": current_subscription.id if current_subscription else None,
             "createdAt": timestamp(customer.created_at),
             "updatedAt": timestamp(customer.updated_at),
             "deletedAt": timestamp(customer.deleted_at),
@@ -76,6 +80,7 @@ def list_customers():
         name=request.args.get("name"),
         primary_email=request.args.get("primaryEmail"),
         subject=request.args.get("subject"),
+        plan_key=request.args.get("planKey"),
         include_deleted=query_bool("includeDeleted"),
         billing_profile_id=request.args.get("billingProfile"),
     )
@@ -86,25 +91,27 @@ def list_customers():
         order_by=query_choice("orderBy", API_ORDERINGS, "name"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
     )
+    current = plan_rules.current_subscriptions([c.id for c in page.items])
     return jsonify(
         {
             "totalCount": page.total,
             "page": page.page,
             "pageSize": page.page_size,
-            "items": [customer_json(c) for c in page.items],
+            "items": [customer_json(c, current.get(c.id)) for c in page.items],
         }
     )
 
 
 @bp.get("/customers/<path:customer_id_or_key>")
 def get_customer(customer_id_or_key: str):
-    return jsonify(customer_json(rules.get(customer_id_or_key)))
+    customer = rules.get(customer_id_or_key)
+    return jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
 
 
 @bp.put("/customers/<path:customer_id_or_key>")
 def replace_customer(customer_id_or_key: str):
     customer = rules.replace(customer_id_or_key, customer_input(json_body()))
-    return jsonify(customer_json(customer))
+    return jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
 
 
 @bp.delete("/customers/<path:customer_id_or_key>")

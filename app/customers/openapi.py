@@ -1,7 +1,7 @@
 """The customers part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
 from app.customers import rules
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, problem, ref
+from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, query, ref
 
 CUSTOMER_ID_OR_KEY = {
     "name": "customerIdOrKey",
@@ -37,18 +37,12 @@ def _customer_schema() -> dict:
         "properties": {
             "id": {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"},
             **customer_input["properties"],
+            "currentSubscriptionId": {"type": "string", "description": "The active subscription, if any."},
             "createdAt": {"type": "string", "format": "date-time"},
             "updatedAt": {"type": "string", "format": "date-time"},
             "deletedAt": {"type": "string", "format": "date-time"},
         },
     }
-
-
-def _query(name: str, schema: dict, description: str | None = None) -> dict:
-    param = {"name": name, "in": "query", "schema": schema}
-    if description:
-        param["description"] = description
-    return param
 
 
 PATHS = {
@@ -57,16 +51,17 @@ PATHS = {
             "operationId": "listCustomers",
             "summary": "List customers",
             "parameters": [
-                _query("page", {"type": "integer", "minimum": 1, "default": 1}),
-                _query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
-                _query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
-                _query("orderBy", {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"}),
-                _query("includeDeleted", {"type": "boolean", "default": False}),
-                _query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
-                _query("name", {"type": "string"}, "Case-insensitive substring."),
-                _query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
-                _query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
-                _query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
+                query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
+                query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
+                query("orderBy", {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"}),
+                query("includeDeleted", {"type": "boolean", "default": False}),
+                query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
+                query("name", {"type": "string"}, "Case-insensitive substring."),
+                query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
+                query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
+                query("planKey", {"type": "string"}, "Exact key of the plan of the customer's active subscription."),
+                query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
             ],
             "responses": {"200": json_response(ref("CustomerPaginatedResponse"), "A page of customers."), **ERRORS},
         },
@@ -101,7 +96,10 @@ PATHS = {
                 "200": json_response(ref("Customer"), "The customer as replaced."),
                 **ERRORS,
                 "404": problem("No such customer."),
-                "409": problem("A conflict with another customer, who is named."),
+                "409": problem(
+                    "A conflict with another customer, who is named, or a currency change while a subscription "
+                    "is active."
+                ),
                 "412": problem("The customer is deleted."),
                 "413": problem("The body is too large."),
             },
@@ -113,6 +111,7 @@ PATHS = {
                 "204": {"description": "Deleted."},
                 **ERRORS,
                 "404": problem("No such customer."),
+                "409": problem("The customer has an active subscription; cancel it first."),
                 "412": problem("The customer is already deleted."),
             },
         },
@@ -144,14 +143,5 @@ SCHEMAS = {
             }
         },
     },
-    "CustomerPaginatedResponse": {
-        "type": "object",
-        "required": ["totalCount", "page", "pageSize", "items"],
-        "properties": {
-            "totalCount": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "pageSize": {"type": "integer", "minimum": 1},
-            "items": {"type": "array", "items": ref("Customer")},
-        },
-    },
+    "CustomerPaginatedResponse": paginated("Customer"),
 }

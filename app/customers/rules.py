@@ -18,6 +18,7 @@ from ulid import ULID
 
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
+from app.plans.models import Plan, Subscription
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
 from app.reference import countries, currencies
 
@@ -328,11 +329,12 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     _claim_identifiers(customer, data.key, data.subject_keys)
 
 
-def _refuse_bad_input(data: CustomerInput, customer_id: str | None) -> None:
+def _refuse_bad_input(data: CustomerInput, customer_id: str | None, locked: list[FieldError] | None = None) -> None:
     """Raise Invalid when a field breaks a rule, with any conflicts too so that every problem shows
-    at once; raise Conflict when the input is valid but another customer holds a value."""
+    at once; raise Conflict when the input is valid but another customer holds a value, or it
+    changes what an active subscription holds fixed (`locked`)."""
     errors = _check(data)
-    conflicts = find_conflicts(data.key, data.subject_keys, customer_id)
+    conflicts = find_conflicts(data.key, data.subject_keys, customer_id) + (locked or [])
     if errors:
         raise Invalid(errors + conflicts)
     if conflicts:
@@ -371,7 +373,7 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
             "its current values are shown below."
         )
     data = _normalised(data)
-    _refuse_bad_input(data, customer.id)
+    _refuse_bad_input(data, customer.id, _currency_lock(customer, data.currency))
 
     _apply(customer, data)
     customer.updated_at = utcnow()
@@ -379,14 +381,47 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
     return customer
 
 
+def _active_subscription(customer_id: str) -> Subscription | None:
+    # Deferred import: plans build on customers (app.plans.rules imports this module).
+    from app.plans.rules import active_subscription
+
+    return active_subscription(customer_id)
+
+
+def _currency_lock(customer: Customer, currency: str | None) -> list[FieldError]:
+    """SPEC §5: while a subscription is active, the customer's currency cannot change.
+
+    Subscribing writes the customer row too, so a subscription started after this check makes the
+    edit fail on its version instead of slipping past the lock.
+    """
+    if currency == customer.currency:
+        return []
+    subscription = _active_subscription(customer.id)
+    if subscription is None:
+        return []
+    message = (
+        f"The currency cannot change while customer {_describe(customer)} has an active subscription, to plan "
+        f'"{subscription.plan.name}" in {subscription.currency} ({subscription.id}); cancel it first.'
+    )
+    return [FieldError("currency", "locked_by_subscription", message)]
+
+
 def delete(id_or_key: str) -> Customer:
     """Soft-delete: the customer stays readable by id, its key and subject keys are free at once.
 
-    Raises NotFound, or PreconditionFailed when it is already deleted.
+    Raises NotFound, PreconditionFailed when it is already deleted, or Conflict while it has an
+    active subscription (SPEC §5).
     """
     customer = get(id_or_key)
     if customer.is_deleted:
         raise PreconditionFailed(f"Customer {_describe(customer)} is already deleted.")
+    subscription = _active_subscription(customer.id)
+    if subscription is not None:
+        message = (
+            f'Customer {_describe(customer)} has an active subscription, to plan "{subscription.plan.name}" '
+            f"({subscription.id}); cancel the subscription before deleting the customer."
+        )
+        raise Conflict([FieldError("currentSubscriptionId", "active_subscription", message)])
     now = utcnow()
     customer.deleted_at = now
     customer.updated_at = now
@@ -445,6 +480,7 @@ class CustomerFilters:
     search: str | None = None  # name, key, email or any subject key
     currency: str | None = None
     has_subjects: bool | None = None
+    plan_key: str | None = None  # exact: customers whose active subscription is to the live plan with this key
     include_deleted: bool = False
     billing_profile_id: str | None = None  # billed by it: pinned, or unpinned while it is the default
 
@@ -504,6 +540,16 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
         from app.billing.overrides import billed_by  # which builds on these rules
 
         where.append(billed_by(filters.billing_profile_id))
+    if filters.plan_key is not None:
+        where.append(
+            exists().where(
+                Subscription.customer_id == Customer.id,
+                Subscription.active_to.is_(None),
+                Subscription.plan_id == Plan.id,
+                Plan.key == filters.plan_key,
+                Plan.deleted_at.is_(None),
+            )
+        )
     return where
 
 

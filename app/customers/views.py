@@ -4,7 +4,9 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from app.customers import rules
 from app.customers.forms import CustomerForm
-from app.problems import Problem, StaleEdit
+from app.plans import rules as plan_rules
+from app.plans.forms import SubscribeForm
+from app.problems import Conflict, Problem, StaleEdit
 from app.reference import countries, currencies
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -23,7 +25,7 @@ SORTS = {
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
-FILTER_ARGS = ("q", "currency", "subjects", "deleted")
+FILTER_ARGS = ("q", "currency", "plan", "subjects", "deleted")
 
 
 def _htmx_target() -> str | None:
@@ -57,6 +59,7 @@ def _list_state() -> dict:
     return {
         "q": request.args.get("q", "").strip(),
         "currency": request.args.get("currency", "") if request.args.get("currency", "") in currencies() else "",
+        "plan": request.args.get("plan", ""),
         "subjects": request.args.get("subjects", "") if request.args.get("subjects") in ("with", "without") else "",
         "deleted": "1" if request.args.get("deleted") == "1" else "",
         "sort": sort if sort in SORTS else "name",
@@ -79,6 +82,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
     filters = rules.CustomerFilters(
         search=state["q"] or None,
         currency=state["currency"] or None,
+        plan_key=state["plan"] or None,
         has_subjects={"with": True, "without": False}.get(state["subjects"]),
         include_deleted=bool(state["deleted"]),
     )
@@ -94,6 +98,9 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
         "currencies": currencies(),
+        "plans": plan_rules.live_plans(),
+        # The current plan of each customer on the page, in one query.
+        "current": plan_rules.current_subscriptions([c.id for c in page.items]),
         "lookup_key": lookup_key,
         "lookup_missed": lookup_missed,
     }
@@ -138,8 +145,26 @@ def _render_form(form: CustomerForm, customer=None, status: int = 200, stale_cur
         template = f"customers/_{'subjects' if changed_rows == 'subject' else 'metadata'}.html"
     else:
         template = "customers/form.html"
-    html = render_template(template, form=form, customer=customer, stale_current=stale_current)
+    html = render_template(
+        template,
+        form=form,
+        customer=customer,
+        stale_current=stale_current,
+        currency_lock=getattr(form, "currency_lock", None),
+    )
     return _vary(html, status)
+
+
+def _lock_currency(form: CustomerForm, customer) -> None:
+    """While a subscription is active the currency cannot change: show the field locked, saying why.
+
+    A disabled field is not posted, so the customer's own currency stands in for it.
+    """
+    subscription = plan_rules.active_subscription(customer.id)
+    if subscription is not None:
+        form.currency.data = customer.currency
+        form.currency.render_kw = {**(form.currency.render_kw or {}), "disabled": True}
+        form.currency_lock = subscription
 
 
 def _handle_post(form: CustomerForm, save, customer=None):
@@ -176,7 +201,18 @@ def create():
 @bp.get("/<customer_id>")
 def show(customer_id: str):
     customer = rules.get(customer_id)
-    return render_template("customers/show.html", customer=customer, currencies=currencies(), countries=countries())
+    subscriptions = plan_rules.history(customer.id)
+    subscribe_form = None
+    if not customer.is_deleted and not any(s.is_active for s in subscriptions):
+        subscribe_form = SubscribeForm(customer=customer, plans=plan_rules.live_plans())
+    return render_template(
+        "customers/show.html",
+        customer=customer,
+        currencies=currencies(),
+        countries=countries(),
+        subscriptions=subscriptions,
+        subscribe_form=subscribe_form,
+    )
 
 
 @bp.route("/<customer_id>/edit", methods=["GET", "POST"])
@@ -187,10 +223,13 @@ def edit(customer_id: str):
         return redirect(url_for(".show", customer_id=customer.id), 303)
     if request.method == "POST":
         form = CustomerForm()
+        _lock_currency(form, customer)
         return _handle_post(
             form, lambda f: rules.replace(customer.id, f.to_input(), expected_version=f.expected_version), customer
         )
-    return _render_form(CustomerForm.for_customer(customer), customer)
+    form = CustomerForm.for_customer(customer)
+    _lock_currency(form, customer)
+    return _render_form(form, customer)
 
 
 @bp.route("/<customer_id>/delete", methods=["GET", "POST"])
@@ -199,12 +238,19 @@ def delete(customer_id: str):
     if customer.is_deleted:
         flash("This customer is already deleted.", "error")
         return redirect(url_for(".show", customer_id=customer.id), 303)
+    status, refusal = 200, None
     if request.method == "POST":
-        rules.delete(customer.id)
-        freed = [v for v in [customer.key, *customer.subject_keys] if v]
-        message = f"Customer “{customer.name}” deleted."
-        if freed:
-            message += " Free for reuse now: " + ", ".join(dict.fromkeys(freed)) + "."
-        flash(message, "success")
-        return redirect(url_for(".index"), 303)
-    return render_template("customers/delete.html", customer=customer)
+        try:
+            rules.delete(customer.id)
+        except Conflict as problem:  # it has an active subscription: the page says so
+            status, refusal = problem.status, problem
+        else:
+            freed = [v for v in [customer.key, *customer.subject_keys] if v]
+            message = f"Customer “{customer.name}” deleted."
+            if freed:
+                message += " Free for reuse now: " + ", ".join(dict.fromkeys(freed)) + "."
+            flash(message, "success")
+            return redirect(url_for(".index"), 303)
+    subscription = plan_rules.active_subscription(customer.id)
+    html = render_template("customers/delete.html", customer=customer, subscription=subscription, refusal=refusal)
+    return html, status

@@ -11,8 +11,9 @@ from app.apps import openapi as apps
 from app.billing import openapi as billing
 from app.customers import openapi as customers
 from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, ref
+from app.plans import openapi as plans
 
-AREAS = [customers, apps, billing]
+AREAS = [customers, plans, apps, billing]
 
 PATHS = {
     "/api/v1/info/currencies": {
@@ -57,7 +58,10 @@ def document() -> dict:
         "info": {
             "title": "Billing customers console API",
             "version": "1.0.0",
-            "description": "Customers of a usage-based billing system, in the shapes of OpenMeter's v1 API.",
+            "description": (
+                "Customers of a usage-based billing system, their plans and subscriptions, in the shapes of "
+                "OpenMeter's v1 API."
+            ),
         },
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(schemas.items()))},

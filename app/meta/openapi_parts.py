@@ -15,6 +15,31 @@ def json_response(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def query(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+def json_body(schema_name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def paginated(item_schema: str) -> dict:
+    """OpenMeter's page of items: {totalCount, page, pageSize, items}."""
+    return {
+        "type": "object",
+        "required": ["totalCount", "page", "pageSize", "items"],
+        "properties": {
+            "totalCount": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "pageSize": {"type": "integer", "minimum": 1},
+            "items": {"type": "array", "items": ref(item_schema)},
+        },
+    }
+
+
 STRING_MAP = {
     "type": "object",
     "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_MAX},

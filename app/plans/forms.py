@@ -1,0 +1,139 @@
+"""The plan and subscription forms of the console.
+
+They only carry what was typed: the rules in rules.py check it, and `show_problem` puts their
+errors next to the fields they name (the API's field names, mapped by FIELD_FOR).
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+
+from app.plans import rules
+from app.plans.models import describe_cadence
+from app.problems import Problem
+from app.reference import currencies
+
+# The cadences operators pick from; a plan made through the API with another one keeps it.
+CADENCES = ("P1W", "P2W", "P1M", "P3M", "P6M", "P1Y")
+
+
+def _cadence_label(cadence: str) -> str:
+    return f"Every {describe_cadence(cadence)} ({cadence})"
+
+
+class ShowsProblems:
+    """Puts a problem's errors beside the fields they name; errors of other fields go to the top."""
+
+    FIELD_FOR: dict[str, str] = {}
+    fallback_field: str | None = None  # where errors of fields this form does not have go, if not the top
+
+    def show_problem(self, problem: Problem) -> None:
+        self.top_errors = getattr(self, "top_errors", [])
+        for error in problem.errors or [problem]:
+            name = self.FIELD_FOR.get(getattr(error, "field", ""), self.fallback_field)
+            if name is None:
+                self.top_errors.append(error)
+            else:
+                target = getattr(self, name)
+                target.errors = [*target.errors, error]
+
+    def all_errors(self) -> list[tuple[str, object]]:
+        """(field id, error) for the summary at the top of the form, in page order."""
+        found = [(f.id, e) for f in self for e in f.errors]
+        return found + [("", e) for e in getattr(self, "top_errors", [])]
+
+
+class PlanForm(ShowsProblems, FlaskForm):
+    FIELD_FOR = {
+        "name": "name",
+        "key": "key",
+        "currency": "currency",
+        "price.amount": "amount",
+        "billingCadence": "billing_cadence",
+        "description": "description",
+    }
+
+    name = StringField("Name", description="What operators and invoices call this plan, e.g. Pro.")
+    key = StringField(
+        "Key",
+        description="Lower-case letters and digits, words joined by _ (e.g. pro_monthly). It cannot change later.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    currency = SelectField(
+        "Currency",
+        choices=lambda: [("", "Choose a currency")] + [(c.code, f"{c.code} — {c.name}") for c in currencies().values()],
+        validate_choice=False,
+        description="Only customers who pay in this currency can subscribe. It cannot change later.",
+    )
+    amount = StringField(
+        "Amount",
+        description="The flat price for each billing period, e.g. 49.00, with no more decimals than the currency has.",
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    billing_cadence = SelectField("Billing period", validate_choice=False, default="P1M")
+    description = TextAreaField("Description")
+    # The version the editor loaded: a save from a stale copy is refused instead of overwriting.
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cadences = list(CADENCES)
+        if self.billing_cadence.data and self.billing_cadence.data not in cadences:
+            cadences.append(self.billing_cadence.data)  # keep a cadence set through the API
+        self.billing_cadence.choices = [(c, _cadence_label(c)) for c in cadences]
+
+    @classmethod
+    def for_plan(cls, plan) -> "PlanForm":
+        return cls(
+            data={
+                "name": plan.name,
+                "amount": plan.amount_text,
+                "billing_cadence": plan.billing_cadence,
+                "description": plan.description or "",
+                "version": str(plan.version),
+            }
+        )
+
+    def to_input(self, editing: bool = False) -> rules.PlanInput:
+        """What was typed; on edit the key and currency are not on the form (they cannot change)."""
+        return rules.PlanInput(
+            name=self.name.data or "",
+            key=None if editing else (self.key.data or ""),
+            currency=None if editing else self.currency.data,
+            amount=self.amount.data,
+            billing_cadence=self.billing_cadence.data,
+            description=self.description.data,
+        )
+
+    @property
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class SubscribeForm(ShowsProblems, FlaskForm):
+    """Choose a plan for a customer: to subscribe it, or to change its plan.
+
+    Every live plan is offered, the customer's currency first: a plan in another currency can be
+    chosen, and the rule refuses it with a message beside this field.
+    """
+
+    FIELD_FOR = {"plan.key": "plan"}
+    fallback_field = "plan"
+
+    plan = SelectField("Plan", validate_choice=False)
+
+    def __init__(self, *args, customer, plans, current_plan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = customer.currency
+        offered = [p for p in plans if current_plan is None or p.id != current_plan.id]
+        offered.sort(key=lambda p: (currency is not None and p.currency != currency, p.currency, p.name))
+        choices = [("", "Choose a plan")]
+        for p in offered:
+            label = f"{p.name} — {p.price_text}"
+            if currency is not None and p.currency != currency:
+                label += f" (not in {currency})"
+            choices.append((p.key, label))
+        self.plan.choices = choices
+        if currency is None:
+            self.help = "This customer has no currency yet: it will pay in the currency of the plan you choose."
+        else:
+            self.help = f"This customer pays in {currency}: only plans in {currency} can be chosen."

@@ -1,0 +1,289 @@
+"""The plans and subscriptions part of the OpenAPI document (merged by app/meta/openapi.py)."""
+
+from app.customers.openapi import CUSTOMER_ID_OR_KEY
+from app.customers.rules import MAX_PAGE_SIZE
+from app.meta.openapi_parts import ERRORS, json_body, json_response, paginated, problem, query, ref
+from app.plans import rules
+
+ULID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+PLAN_KEY = {"type": "string", "pattern": "^[a-z0-9]+(?:_[a-z0-9]+)*$", "minLength": 1, "maxLength": rules.KEY_MAX}
+CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
+CADENCE = {
+    "type": "string",
+    "pattern": "^P(?:\\d+Y)?(?:\\d+M)?(?:\\d+W)?(?:\\d+D)?$",
+    "description": "ISO 8601 duration of whole days or more, e.g. P1M",
+    "examples": ["P1M", "P1Y"],
+}
+TIMING = {
+    "type": "string",
+    "enum": ["immediate"],
+    "description": "Changes take effect at once; other timings are refused.",
+}
+
+PLAN_ID_OR_KEY = {
+    "name": "planIdOrKey",
+    "in": "path",
+    "required": True,
+    "description": "The plan's id (live or deleted) or the key of a live plan.",
+    "schema": {"type": "string"},
+}
+SUBSCRIPTION_ID = {"name": "subscriptionId", "in": "path", "required": True, "schema": ULID}
+PAGING = [
+    query("page", {"type": "integer", "minimum": 1, "default": 1}),
+    query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
+    query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
+]
+
+
+def _plan_fields() -> dict:
+    return {
+        "name": {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX},
+        "description": {"type": "string", "maxLength": rules.DESCRIPTION_MAX},
+        "billingCadence": CADENCE,
+        "price": ref("FlatPrice"),
+    }
+
+
+PATHS = {
+    "/api/v1/plans": {
+        "get": {
+            "operationId": "listPlans",
+            "summary": "List plans",
+            "parameters": [
+                *PAGING,
+                query("orderBy", {"type": "string", "enum": list(rules.PLAN_ORDERINGS), "default": "key"}),
+                query("includeDeleted", {"type": "boolean", "default": False}),
+                query("key", {"type": "array", "items": {"type": "string"}}, "Exact keys; any of them."),
+                query("currency", {"type": "array", "items": {"type": "string"}}, "Currency codes; any of them."),
+            ],
+            "responses": {"200": json_response(ref("PlanPaginatedResponse"), "A page of plans."), **ERRORS},
+        },
+        "post": {
+            "operationId": "createPlan",
+            "summary": "Create a plan",
+            "requestBody": json_body("PlanCreate"),
+            "responses": {
+                "201": json_response(ref("Plan"), "The new plan."),
+                **ERRORS,
+                "409": problem("A live plan has this key; it is named."),
+            },
+        },
+    },
+    "/api/v1/plans/{planIdOrKey}": {
+        "parameters": [PLAN_ID_OR_KEY],
+        "get": {
+            "operationId": "getPlan",
+            "summary": "Get a plan",
+            "responses": {"200": json_response(ref("Plan"), "The plan."), **ERRORS, "404": problem("No such plan.")},
+        },
+        "put": {
+            "operationId": "updatePlan",
+            "summary": "Replace a plan's name, description, price and cadence; key and currency are fixed",
+            "requestBody": json_body("PlanReplaceUpdate"),
+            "responses": {
+                "200": json_response(ref("Plan"), "The plan as replaced."),
+                **ERRORS,
+                "404": problem("No such plan."),
+                "409": problem("Someone else changed the plan meanwhile."),
+                "412": problem("The plan is deleted."),
+            },
+        },
+        "delete": {
+            "operationId": "deletePlan",
+            "summary": "Soft-delete a plan; its key becomes free",
+            "responses": {
+                "204": {"description": "Deleted."},
+                **ERRORS,
+                "404": problem("No such plan."),
+                "409": problem("Customers are subscribed to the plan; they are named."),
+                "412": problem("The plan is already deleted."),
+            },
+        },
+    },
+    "/api/v1/subscriptions": {
+        "post": {
+            "operationId": "createSubscription",
+            "summary": "Subscribe a customer to a plan, from now on",
+            "requestBody": json_body("PlanSubscriptionCreate"),
+            "responses": {
+                "201": json_response(ref("Subscription"), "The new subscription."),
+                **ERRORS,
+                "404": problem("No such customer or plan."),
+                "409": problem("The customer already has an active subscription."),
+                "412": problem("The customer is deleted."),
+            },
+        },
+    },
+    "/api/v1/subscriptions/{subscriptionId}": {
+        "parameters": [SUBSCRIPTION_ID],
+        "get": {
+            "operationId": "getSubscription",
+            "summary": "Get a subscription",
+            "responses": {
+                "200": json_response(ref("Subscription"), "The subscription."),
+                **ERRORS,
+                "404": problem("No such subscription."),
+            },
+        },
+    },
+    "/api/v1/subscriptions/{subscriptionId}/change": {
+        "parameters": [SUBSCRIPTION_ID],
+        "post": {
+            "operationId": "changeSubscription",
+            "summary": "End the subscription now and start one on another plan, in one step",
+            "requestBody": json_body("PlanSubscriptionChange"),
+            "responses": {
+                "200": json_response(ref("SubscriptionChangeResponseBody"), "The ended and the new subscription."),
+                **ERRORS,
+                "404": problem("No such subscription or plan."),
+                "409": problem("The customer was changed meanwhile."),
+                "412": problem("The subscription has already ended."),
+            },
+        },
+    },
+    "/api/v1/subscriptions/{subscriptionId}/cancel": {
+        "parameters": [SUBSCRIPTION_ID],
+        "post": {
+            "operationId": "cancelSubscription",
+            "summary": "End the subscription now",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("CancelRequest")}}},
+            "responses": {
+                "200": json_response(ref("Subscription"), "The ended subscription."),
+                **ERRORS,
+                "404": problem("No such subscription."),
+                "409": problem("The customer was changed meanwhile."),
+                "412": problem("The subscription has already ended."),
+            },
+        },
+    },
+    "/api/v1/customers/{customerIdOrKey}/subscriptions": {
+        "parameters": [CUSTOMER_ID_OR_KEY],
+        "get": {
+            "operationId": "listCustomerSubscriptions",
+            "summary": "A customer's subscriptions, past and present",
+            "parameters": [
+                *PAGING,
+                query(
+                    "orderBy", {"type": "string", "enum": list(rules.SUBSCRIPTION_ORDERINGS), "default": "activeFrom"}
+                ),
+                query(
+                    "status",
+                    {"type": "array", "items": {"type": "string", "enum": list(rules.STATUSES)}},
+                    "Any of these statuses.",
+                ),
+            ],
+            "responses": {
+                "200": json_response(ref("SubscriptionPaginatedResponse"), "A page of subscriptions."),
+                **ERRORS,
+                "404": problem("No such customer."),
+            },
+        },
+    },
+}
+
+SCHEMAS = {
+    "FlatPrice": {
+        "type": "object",
+        "required": ["amount"],
+        "properties": {
+            "type": {"type": "string", "enum": ["flat"]},
+            "amount": {
+                "type": "string",
+                "pattern": "^\\d+(?:\\.\\d+)?$",
+                "description": "Decimal, with at most as many decimals as the currency has (ISO 4217).",
+            },
+        },
+    },
+    "Plan": {
+        "type": "object",
+        "required": ["id", "key", "name", "currency", "billingCadence", "price", "createdAt", "updatedAt"],
+        "properties": {
+            "id": ULID,
+            "key": PLAN_KEY,
+            "currency": CURRENCY,
+            **_plan_fields(),
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "deletedAt": TIMESTAMP,
+        },
+    },
+    "PlanCreate": {
+        "type": "object",
+        "required": ["key", "name", "currency", "billingCadence", "price"],
+        "properties": {"key": PLAN_KEY, "currency": CURRENCY, **_plan_fields()},
+    },
+    "PlanReplaceUpdate": {
+        "type": "object",
+        "required": ["name", "billingCadence", "price"],
+        "properties": {
+            **_plan_fields(),
+            "key": {**PLAN_KEY, "description": "Optional; if given, it must be the plan's key."},
+            "currency": {**CURRENCY, "description": "Optional; if given, it must be the plan's currency."},
+        },
+    },
+    "PlanPaginatedResponse": paginated("Plan"),
+    "PlanReferenceInput": {
+        "type": "object",
+        "required": ["key"],
+        "properties": {"key": PLAN_KEY},
+    },
+    "PlanReference": {
+        "type": "object",
+        "required": ["id", "key"],
+        "properties": {"id": ULID, "key": PLAN_KEY},
+    },
+    "PlanSubscriptionCreate": {
+        "type": "object",
+        "required": ["plan"],
+        "description": "Give customerId or customerKey; customerId wins when both are given.",
+        "properties": {
+            "customerId": {"type": "string"},
+            "customerKey": {"type": "string"},
+            "plan": ref("PlanReferenceInput"),
+            "timing": TIMING,
+        },
+    },
+    "PlanSubscriptionChange": {
+        "type": "object",
+        "required": ["plan"],
+        "properties": {"plan": ref("PlanReferenceInput"), "timing": TIMING},
+    },
+    "CancelRequest": {"type": "object", "properties": {"timing": TIMING}},
+    "Subscription": {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "customerId",
+            "plan",
+            "currency",
+            "billingCadence",
+            "status",
+            "activeFrom",
+            "billingAnchor",
+            "createdAt",
+            "updatedAt",
+        ],
+        "properties": {
+            "id": ULID,
+            "name": {"type": "string", "description": "The plan's name."},
+            "customerId": ULID,
+            "plan": ref("PlanReference"),
+            "currency": CURRENCY,
+            "billingCadence": CADENCE,
+            "status": {"type": "string", "enum": ["active", "inactive"]},
+            "activeFrom": TIMESTAMP,
+            "activeTo": TIMESTAMP,
+            "billingAnchor": TIMESTAMP,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+        },
+    },
+    "SubscriptionChangeResponseBody": {
+        "type": "object",
+        "required": ["current", "next"],
+        "properties": {"current": ref("Subscription"), "next": ref("Subscription")},
+    },
+    "SubscriptionPaginatedResponse": paginated("Subscription"),
+}
