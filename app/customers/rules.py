@@ -7,15 +7,20 @@ naming the customer that holds a key or subject), `StaleEdit` (409), `NotFound` 
 templates or JSON.
 """
 
+import base64
+import binascii
+import json
 import unicodedata
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
+from app.customers import search
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
@@ -313,6 +318,7 @@ def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[s
         ident.deleted_at = None
         kept.append(ident)
     customer.identifiers = sorted(kept, key=lambda i: i.position)
+    customer.subjects_text = "\n".join(subject_keys)
 
 
 def _apply(customer: Customer, data: CustomerInput) -> None:
@@ -430,7 +436,13 @@ ORDERINGS = {
     "id": Customer.id,
     "createdAt": Customer.created_at,
 }
+# Orderings on a column that is never NULL page by keyset (a cursor naming the row to continue
+# after), which costs the same on page 10,000 as on page 1; the key, often NULL, pages by offset.
+KEYSET_ORDERINGS = ("name", "id", "createdAt")
 MAX_PAGE_SIZE = 1000
+# A filtered list counts its matches up to this many, then says "more than"; the unfiltered list
+# reads the exact totals that triggers keep in customer_counts (migration 0004).
+COUNT_LIMIT = 10_000
 
 
 @dataclass
@@ -444,6 +456,10 @@ class CustomerFilters:
     has_subjects: bool | None = None
     include_deleted: bool = False
 
+    def narrows(self) -> bool:
+        """Whether any filter but include_deleted is set (then the kept totals do not apply)."""
+        return any(v not in (None, "") for k, v in vars(self).items() if k != "include_deleted")
+
 
 @dataclass
 class Page:
@@ -451,6 +467,10 @@ class Page:
     total: int
     page: int
     page_size: int
+    # True when `total` is COUNT_LIMIT and there are more.
+    total_is_lower_bound: bool = False
+    # Page number → cursor to reach it by keyset (None for page 1), for the pages near this one.
+    cursors: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -465,8 +485,8 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
-def _subject_matches(condition: ColumnElement) -> ColumnElement:
-    return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject, condition)
+def _has_subjects() -> ColumnElement:
+    return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject)
 
 
 def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
@@ -476,40 +496,129 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     if filters.key is not None:
         where.append(Customer.key == filters.key)
     if filters.name:
-        where.append(Customer.name.icontains(filters.name, autoescape=True))
+        where.append(search.contains(filters.name, ["name"]))
     if filters.primary_email:
-        where.append(Customer.primary_email.icontains(filters.primary_email, autoescape=True))
+        where.append(search.contains(filters.primary_email, ["primary_email"]))
     if filters.subject:
-        where.append(_subject_matches(CustomerIdentifier.value.icontains(filters.subject, autoescape=True)))
+        where.append(search.contains(filters.subject, ["subjects"]))
     if filters.search:
-        q = filters.search
-        where.append(
-            or_(
-                Customer.name.icontains(q, autoescape=True),
-                Customer.key.icontains(q, autoescape=True),
-                Customer.primary_email.icontains(q, autoescape=True),
-                _subject_matches(CustomerIdentifier.value.icontains(q, autoescape=True)),
-            )
-        )
+        where.append(search.contains(filters.search, ["name", "key", "primary_email", "subjects"]))
     if filters.currency:
         where.append(Customer.currency == filters.currency)
     if filters.has_subjects is not None:
-        has = _subject_matches(CustomerIdentifier.id.isnot(None))
-        where.append(has if filters.has_subjects else ~has)
+        where.append(_has_subjects() if filters.has_subjects else ~_has_subjects())
     return where
 
 
+def _count(filters: CustomerFilters, where: list[ColumnElement]) -> tuple[int, bool]:
+    """(total, whether it is only a lower bound)."""
+    if not filters.narrows():
+        live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
+        return (live + deleted if filters.include_deleted else live), False
+    capped = select(literal(1)).select_from(Customer).where(*where).limit(COUNT_LIMIT + 1).subquery()
+    found = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return min(found, COUNT_LIMIT), found > COUNT_LIMIT
+
+
+def encode_cursor(customer: Customer, order_by: str) -> str:
+    value = getattr(customer, ORDERINGS[order_by].key)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, customer.id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
+    """The (sort value, id) a cursor names, or None for a missing or mangled one."""
+    if not cursor or order_by not in KEYSET_ORDERINGS:
+        return None
+    try:
+        value, customer_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if order_by == "createdAt":
+            value = datetime.fromisoformat(value)
+        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or _bad_characters(str(value)):
+            return None
+        return value, customer_id
+    except (ValueError, TypeError, binascii.Error):
+        return None
+
+
+def _beyond(column, position: tuple, descending: bool) -> ColumnElement:
+    """Rows after `position` in the list's order (the order is always column, then id)."""
+    ours = tuple_(column, Customer.id)
+    theirs = tuple_(literal(position[0], column.type), literal(position[1]))
+    return ours < theirs if descending else ours > theirs
+
+
+def _order(column, descending: bool) -> list:
+    return [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
+
+
+def _anchor(where, column, descending: bool, skip: int, after: Customer | None = None, order_by="name"):
+    """The row `skip` rows on from `after` (or from the start) in this order, or None."""
+    query = select(Customer).where(*where).order_by(*_order(column, descending)).offset(skip).limit(1)
+    if after is not None:
+        query = query.where(_beyond(column, (getattr(after, column.key), after.id), descending))
+    return db.session.scalars(query).first()
+
+
+def _nearby_cursors(where, order_by: str, descending: bool, page: Page, reach: int = 2) -> dict[int, str | None]:
+    """Cursors for the pages within `reach` of this one, and for the last page: each is the row
+    just before that page's first row, found with a short index walk from this page's edges."""
+    column = ORDERINGS[order_by]
+    size, first, last = page.page_size, page.items[0], page.items[-1]
+    cursors: dict[int, str | None] = {1: None}
+    for step in range(1, reach + 1):  # ahead: the row (step - 1) pages past this page's last row
+        target = page.page + step
+        if target > page.pages and not page.total_is_lower_bound:
+            break
+        anchor = last if step == 1 else _anchor(where, column, descending, (step - 1) * size - 1, last)
+        if anchor is None:
+            break
+        cursors[target] = encode_cursor(anchor, order_by)
+    for step in range(1, reach + 1):  # behind: walk backwards from this page's first row
+        target = page.page - step
+        if target <= 1:
+            break
+        anchor = _anchor(where, column, not descending, step * size, first)
+        if anchor is None:
+            break
+        cursors[target] = encode_cursor(anchor, order_by)
+    if not page.total_is_lower_bound and page.pages > page.page + reach:
+        # The last page's rows are the final (total mod size) ones; its anchor is one further back.
+        on_last = page.total - (page.pages - 1) * size
+        anchor = _anchor(where, column, not descending, on_last)
+        if anchor is not None:
+            cursors[page.pages] = encode_cursor(anchor, order_by)
+    return cursors
+
+
 def list_customers(
-    filters: CustomerFilters, page: int = 1, page_size: int = 100, order_by: str = "name", descending: bool = False
+    filters: CustomerFilters,
+    page: int = 1,
+    page_size: int = 100,
+    order_by: str = "name",
+    descending: bool = False,
+    after: str | None = None,
 ) -> Page:
-    """One page of customers. `order_by` must be a key of ORDERINGS (the callers check their input)."""
+    """One page of customers, in `order_by` (a key of ORDERINGS; the callers check their input).
+
+    `after`, a cursor from a previous Page's `cursors`, reaches `page` by keyset instead of by
+    offset; a missing or mangled cursor falls back to the offset, so any page number works.
+    """
     if any(_bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
     where = _conditions(filters)
     column = ORDERINGS[order_by]
-    ordering = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
-    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
-    items = db.session.scalars(
-        select(Customer).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return Page(list(items), total or 0, page, page_size)
+    query = select(Customer).where(*where).order_by(*_order(column, descending)).limit(page_size)
+    position = _decode_cursor(after, order_by) if page > 1 else None
+    if position is not None:
+        query = query.where(_beyond(column, position, descending))
+    else:
+        query = query.offset((page - 1) * page_size)
+    items = list(db.session.scalars(query).all())
+    total, lower_bound = _count(filters, where)
+    result = Page(items, total, page, page_size, lower_bound)
+    if items and order_by in KEYSET_ORDERINGS:
+        result.cursors = _nearby_cursors(where, order_by, descending, result)
+    return result

@@ -62,12 +62,18 @@ def _list_state() -> dict:
         "sort": sort if sort in SORTS else "name",
         "size": _int_arg("size", DEFAULT_PAGE_SIZE, PAGE_SIZES),
         "page": _int_arg("page", 1),
+        "after": request.args.get("after", ""),
     }
 
 
-def _list_url(state: dict, **changes) -> str:
-    """The list URL for this state with some arguments changed; defaults are left out of it."""
-    merged = {**state, **changes}
+def _list_url(state: dict, cursors: dict[int, str | None] | None = None, **changes) -> str:
+    """The list URL for this state with some arguments changed; defaults are left out of it.
+
+    A link to another page carries that page's cursor when there is one (so it is fetched by
+    keyset, fast at any depth); any other change starts again without one."""
+    merged = {**state, **changes, "after": None}
+    if "page" in changes and cursors:
+        merged["after"] = cursors.get(changes["page"])
     defaults = {"sort": "name", "size": DEFAULT_PAGE_SIZE, "page": 1}
     args = {k: v for k, v in merged.items() if v not in ("", None) and defaults.get(k) != v}
     return url_for("customers.index", **args)
@@ -82,7 +88,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         has_subjects={"with": True, "without": False}.get(state["subjects"]),
         include_deleted=bool(state["deleted"]),
     )
-    page = rules.list_customers(filters, state["page"], state["size"], order_by, descending)
+    page = rules.list_customers(filters, state["page"], state["size"], order_by, descending, state["after"] or None)
     if not page.items and page.total and state["page"] > page.pages:
         # A page past the end (after deletes, or an edited URL): show the last page instead.
         return redirect(_list_url(state, page=page.pages), 303)
@@ -90,7 +96,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "page": page,
         "state": state,
         "filtered": any(state[k] for k in FILTER_ARGS),
-        "list_url": lambda **changes: _list_url(state, **changes),
+        "list_url": lambda **changes: _list_url(state, page.cursors, **changes),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
         "currencies": currencies(),
