@@ -48,7 +48,7 @@ class Customer(db.Model):
         back_populates="customer",
         cascade="all, delete-orphan",
         order_by="CustomerIdentifier.position",
-        lazy="selectin",
+        lazy="select",  # only writes need the rows; reads use subjects_text
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -61,7 +61,7 @@ class Customer(db.Model):
 
     @property
     def subject_keys(self) -> list[str]:
-        return [i.value for i in self.identifiers if i.is_subject]
+        return self.subjects_text.split("\n") if self.subjects_text else []
 
     @property
     def is_deleted(self) -> bool:

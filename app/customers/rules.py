@@ -322,6 +322,8 @@ def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[s
 
 
 def _apply(customer: Customer, data: CustomerInput) -> None:
+    # Identifiers first: loading them flushes pending changes, which would bump the version twice.
+    _claim_identifiers(customer, data.key, data.subject_keys)
     customer.name = data.name
     customer.key = data.key
     customer.description = data.description
@@ -331,7 +333,6 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     for attr in ADDRESS_FIELDS:
         setattr(customer, f"address_{attr}", getattr(address, attr))
     customer.metadata_ = dict(data.metadata)
-    _claim_identifiers(customer, data.key, data.subject_keys)
 
 
 def _refuse_bad_input(data: CustomerInput, customer_id: str | None) -> None:
@@ -510,21 +511,46 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     return where
 
 
-def _count(filters: CustomerFilters, where: list[ColumnElement]) -> tuple[int, bool]:
+@dataclass
+class _Listing:
+    """Where a list's rows come from: the customers table, or on SQLite the search index when the
+    list is a text search (search.indexed_listing): then the index's own rows are sorted, and the
+    customers table is read only for the page that is shown."""
+
+    id_column: ColumnElement
+    sort_column: ColumnElement
+    source: object
+    where: list[ColumnElement]
+
+
+def _listing(filters: CustomerFilters, order_by: str) -> _Listing:
+    indexed = search.indexed_listing(filters, order_by, _conditions(_without_text(filters)))
+    if indexed is not None:
+        return _Listing(*indexed)
+    return _Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters))
+
+
+def _without_text(filters: CustomerFilters) -> CustomerFilters:
+    return CustomerFilters(
+        key=filters.key, currency=filters.currency, has_subjects=filters.has_subjects, include_deleted=True
+    )
+
+
+def _count(filters: CustomerFilters, listing: _Listing) -> tuple[int, bool]:
     """(total, whether it is only a lower bound)."""
     if not filters.narrows():
         live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
         return (live + deleted if filters.include_deleted else live), False
-    capped = select(literal(1)).select_from(Customer).where(*where).limit(COUNT_LIMIT + 1).subquery()
+    capped = select(literal(1)).select_from(listing.source).where(*listing.where).limit(COUNT_LIMIT + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(capped)) or 0
     return min(found, COUNT_LIMIT), found > COUNT_LIMIT
 
 
-def encode_cursor(customer: Customer, order_by: str) -> str:
-    value = getattr(customer, ORDERINGS[order_by].key)
+def encode_cursor(value, customer_id: str) -> str:
+    """An opaque cursor for "the row after (value, customer_id)" in the list's order."""
     if isinstance(value, datetime):
         value = value.isoformat()
-    raw = json.dumps([value, customer.id], ensure_ascii=False).encode()
+    raw = json.dumps([value, customer_id], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -543,53 +569,54 @@ def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
         return None
 
 
-def _beyond(column, position: tuple, descending: bool) -> ColumnElement:
-    """Rows after `position` in the list's order (the order is always column, then id)."""
-    ours = tuple_(column, Customer.id)
-    theirs = tuple_(literal(position[0], column.type), literal(position[1]))
+def _beyond(listing: _Listing, position: tuple, descending: bool) -> ColumnElement:
+    """Rows after `position` in the list's order (the order is always the sort column, then id)."""
+    ours = tuple_(listing.sort_column, listing.id_column)
+    theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
     return ours < theirs if descending else ours > theirs
 
 
-def _order(column, descending: bool) -> list:
-    return [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
+def _walk(listing: _Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
+    """(id, sort value) of up to `limit` rows in this order, after `position` or after `skip` rows."""
+    order = [listing.sort_column, listing.id_column]
+    query = (
+        select(listing.id_column, listing.sort_column)
+        .select_from(listing.source)
+        .where(*listing.where)
+        .order_by(*(c.desc() if descending else c.asc() for c in order))
+        .limit(limit)
+    )
+    if position is not None:
+        query = query.where(_beyond(listing, position, descending))
+    elif skip:
+        query = query.offset(skip)
+    return db.session.execute(query).all()
 
 
-def _anchor(where, column, descending: bool, skip: int, after: Customer | None = None, order_by="name"):
-    """The row `skip` rows on from `after` (or from the start) in this order, or None."""
-    query = select(Customer).where(*where).order_by(*_order(column, descending)).offset(skip).limit(1)
-    if after is not None:
-        query = query.where(_beyond(column, (getattr(after, column.key), after.id), descending))
-    return db.session.scalars(query).first()
-
-
-def _nearby_cursors(where, order_by: str, descending: bool, page: Page, reach: int = 2) -> dict[int, str | None]:
-    """Cursors for the pages within `reach` of this one, and for the last page: each is the row
-    just before that page's first row, found with a short index walk from this page's edges."""
+def _nearby_cursors(listing: _Listing, filters, order_by: str, descending: bool, page: Page, walked: list) -> dict:
+    """Cursors for the two pages either side of this one and for the last page: each names the row
+    just before that page's first row. `walked` holds this page's rows and the next page's."""
     column = ORDERINGS[order_by]
-    size, first, last = page.page_size, page.items[0], page.items[-1]
+    size = page.page_size
     cursors: dict[int, str | None] = {1: None}
-    for step in range(1, reach + 1):  # ahead: the row (step - 1) pages past this page's last row
-        target = page.page + step
-        if target > page.pages and not page.total_is_lower_bound:
-            break
-        anchor = last if step == 1 else _anchor(where, column, descending, (step - 1) * size - 1, last)
-        if anchor is None:
-            break
-        cursors[target] = encode_cursor(anchor, order_by)
-    for step in range(1, reach + 1):  # behind: walk backwards from this page's first row
-        target = page.page - step
-        if target <= 1:
-            break
-        anchor = _anchor(where, column, not descending, step * size, first)
-        if anchor is None:
-            break
-        cursors[target] = encode_cursor(anchor, order_by)
-    if not page.total_is_lower_bound and page.pages > page.page + reach:
-        # The last page's rows are the final (total mod size) ones; its anchor is one further back.
+    for step in (1, 2):  # ahead: the last row of this page, then of the next
+        if len(walked) >= step * size:
+            customer_id, value = walked[step * size - 1]
+            cursors[page.page + step] = encode_cursor(value, customer_id)
+    if page.page > 2:  # behind: walk backwards from this page's first row
+        first = page.items[0]
+        back = _walk(listing, not descending, 2 * size + 1, (getattr(first, column.key), first.id))
+        for step in (1, 2):
+            if page.page - step > 1 and len(back) > step * size:
+                customer_id, value = back[step * size]
+                cursors[page.page - step] = encode_cursor(value, customer_id)
+    if not filters.narrows() and page.pages > page.page + 2:
+        # The last page holds the final (total mod size) rows; its anchor is one further back. Only
+        # for the whole list: for a search, a second walk over all its matches costs too much.
         on_last = page.total - (page.pages - 1) * size
-        anchor = _anchor(where, column, not descending, on_last)
-        if anchor is not None:
-            cursors[page.pages] = encode_cursor(anchor, order_by)
+        back = _walk(listing, not descending, 1, skip=on_last)
+        if back:
+            cursors[page.pages] = encode_cursor(back[0][1], back[0][0])
     return cursors
 
 
@@ -608,17 +635,21 @@ def list_customers(
     """
     if any(_bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
-    where = _conditions(filters)
-    column = ORDERINGS[order_by]
-    query = select(Customer).where(*where).order_by(*_order(column, descending)).limit(page_size)
+    listing = _listing(filters, order_by)
+    keyset = order_by in KEYSET_ORDERINGS
     position = _decode_cursor(after, order_by) if page > 1 else None
-    if position is not None:
-        query = query.where(_beyond(column, position, descending))
+    # One walk over the matches gives this page and, for keyset orderings, the next page too (where
+    # the page after it starts); the customers themselves are then loaded by id.
+    limit = page_size * (2 if keyset else 1)
+    walked = _walk(listing, descending, limit, position, 0 if position else (page - 1) * page_size)
+    ids = [customer_id for customer_id, _ in walked[:page_size]]
+    loaded = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    items = [loaded[customer_id] for customer_id in ids]
+    if page == 1 and len(items) < page_size:
+        total, lower_bound = len(items), False  # everything is on this page: nothing more to count
     else:
-        query = query.offset((page - 1) * page_size)
-    items = list(db.session.scalars(query).all())
-    total, lower_bound = _count(filters, where)
+        total, lower_bound = _count(filters, listing)
     result = Page(items, total, page, page_size, lower_bound)
-    if items and order_by in KEYSET_ORDERINGS:
-        result.cursors = _nearby_cursors(where, order_by, descending, result)
+    if items and keyset:
+        result.cursors = _nearby_cursors(listing, filters, order_by, descending, result, walked)
     return result

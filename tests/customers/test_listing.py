@@ -131,3 +131,20 @@ def test_the_customer_page_costs_a_fixed_number_of_queries(app, count_queries):
     count_queries.clear()
     assert app.test_client().get(f"/customers/{customer.id}").status_code == 200
     assert len(count_queries) <= 3, "\n".join(q[:90] for q in count_queries)
+
+
+def test_search_pages_sorts_and_filters_through_the_index():
+    for i in range(12):
+        make(f"Logistics {i:02d}", key=f"l{i:02d}", currency="EUR" if i % 2 else "USD")
+    make("Other", key="other")
+    rules.delete("l00")
+    first = rules.list_customers(CustomerFilters(search="logist"), 1, 5)
+    assert [c.name for c in first.items] == [f"Logistics {i:02d}" for i in range(1, 6)]
+    assert (first.total, first.total_is_lower_bound) == (11, False)
+    second = rules.list_customers(CustomerFilters(search="logist"), 2, 5, after=first.cursors[2])
+    assert [c.name for c in second.items] == [f"Logistics {i:02d}" for i in range(6, 11)]
+    newest = rules.list_customers(CustomerFilters(search="logist"), 1, 3, "createdAt", descending=True)
+    assert [c.name for c in newest.items] == ["Logistics 11", "Logistics 10", "Logistics 09"]
+    assert names(search="logist", currency="EUR") == [f"Logistics {i:02d}" for i in range(1, 12, 2)]
+    assert names(search="logist", include_deleted=True)[0] == "Logistics 00"
+    assert names(search="logist", name="tics 1") == ["Logistics 10", "Logistics 11"]

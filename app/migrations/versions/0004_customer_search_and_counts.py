@@ -47,10 +47,12 @@ SQLITE_UP = [
                deleted = deleted + (new.deleted_at IS NOT NULL) - (old.deleted_at IS NOT NULL);
     END""",
     # --- trigram full-text index -----------------------------------------------------------------
+    # created_at and live let a search sort and filter its matches without reading customers.
     """CREATE TABLE customer_search_docs (
         id INTEGER PRIMARY KEY,
         customer_id VARCHAR(26) NOT NULL UNIQUE,
-        name TEXT, key TEXT, primary_email TEXT, subjects TEXT)""",
+        name TEXT, key TEXT, primary_email TEXT, subjects TEXT,
+        created_at DATETIME NOT NULL, live INTEGER NOT NULL)""",
     """CREATE VIRTUAL TABLE customer_search USING fts5(
         name, key, primary_email, subjects,
         content='customer_search_docs', content_rowid='id', tokenize='trigram')""",
@@ -62,27 +64,30 @@ SQLITE_UP = [
         INSERT INTO customer_search (customer_search, rowid, name, key, primary_email, subjects)
         VALUES ('delete', old.id, old.name, old.key, old.primary_email, old.subjects);
     END""",
-    """CREATE TRIGGER customer_search_docs_update AFTER UPDATE ON customer_search_docs BEGIN
+    """CREATE TRIGGER customer_search_docs_update
+       AFTER UPDATE OF name, key, primary_email, subjects ON customer_search_docs BEGIN
         INSERT INTO customer_search (customer_search, rowid, name, key, primary_email, subjects)
         VALUES ('delete', old.id, old.name, old.key, old.primary_email, old.subjects);
         INSERT INTO customer_search (rowid, name, key, primary_email, subjects)
         VALUES (new.id, new.name, new.key, new.primary_email, new.subjects);
     END""",
     """CREATE TRIGGER customer_search_customer_insert AFTER INSERT ON customers BEGIN
-        INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects)
-        VALUES (new.id, new.name, new.key, new.primary_email, new.subjects_text);
+        INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects, created_at, live)
+        VALUES (new.id, new.name, new.key, new.primary_email, new.subjects_text, new.created_at,
+                new.deleted_at IS NULL);
     END""",
     """CREATE TRIGGER customer_search_customer_update
-       AFTER UPDATE OF name, key, primary_email, subjects_text ON customers BEGIN
+       AFTER UPDATE OF name, key, primary_email, subjects_text, deleted_at ON customers BEGIN
         UPDATE customer_search_docs
-           SET name = new.name, key = new.key, primary_email = new.primary_email, subjects = new.subjects_text
+           SET name = new.name, key = new.key, primary_email = new.primary_email, subjects = new.subjects_text,
+               live = new.deleted_at IS NULL
          WHERE customer_id = new.id;
     END""",
     """CREATE TRIGGER customer_search_customer_delete AFTER DELETE ON customers BEGIN
         DELETE FROM customer_search_docs WHERE customer_id = old.id;
     END""",
-    """INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects)
-       SELECT id, name, key, primary_email, subjects_text FROM customers""",
+    """INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects, created_at, live)
+       SELECT id, name, key, primary_email, subjects_text, created_at, deleted_at IS NULL FROM customers""",
 ]
 
 SQLITE_DOWN = [
