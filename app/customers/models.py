@@ -33,6 +33,9 @@ class Customer(db.Model):
     address_line1: Mapped[str | None] = mapped_column(String(256))
     address_line2: Mapped[str | None] = mapped_column(String(256))
     address_phone_number: Mapped[str | None] = mapped_column(String(64))
+    # The subject keys, one per line: what the search index and the subject filter read, so a
+    # search never joins the identifiers (kept by rules._claim_identifiers).
+    subjects_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # "metadata" is reserved by SQLAlchemy's declarative base, hence the trailing underscore.
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -45,7 +48,7 @@ class Customer(db.Model):
         back_populates="customer",
         cascade="all, delete-orphan",
         order_by="CustomerIdentifier.position",
-        lazy="selectin",
+        lazy="select",  # only writes need the rows; reads use subjects_text
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -53,11 +56,12 @@ class Customer(db.Model):
         Index("ix_customers_key_live", "key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
         Index("ix_customers_name_id", "name", "id"),
         Index("ix_customers_created_at_id", "created_at", "id"),
+        Index("ix_customers_currency", "currency"),
     )
 
     @property
     def subject_keys(self) -> list[str]:
-        return [i.value for i in self.identifiers if i.is_subject]
+        return self.subjects_text.split("\n") if self.subjects_text else []
 
     @property
     def is_deleted(self) -> bool:

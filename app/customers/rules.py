@@ -7,15 +7,21 @@ naming the customer that holds a key or subject), `StaleEdit` (409), `NotFound` 
 templates or JSON.
 """
 
+import base64
+import binascii
+import json
 import unicodedata
+import dataclasses
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
+from app.customers import search
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
@@ -314,9 +320,12 @@ def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[s
         ident.deleted_at = None
         kept.append(ident)
     customer.identifiers = sorted(kept, key=lambda i: i.position)
+    customer.subjects_text = "\n".join(subject_keys)
 
 
 def _apply(customer: Customer, data: CustomerInput) -> None:
+    # Identifiers first: loading them flushes pending changes, which would bump the version twice.
+    _claim_identifiers(customer, data.key, data.subject_keys)
     customer.name = data.name
     customer.key = data.key
     customer.description = data.description
@@ -326,7 +335,6 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     for attr in ADDRESS_FIELDS:
         setattr(customer, f"address_{attr}", getattr(address, attr))
     customer.metadata_ = dict(data.metadata)
-    _claim_identifiers(customer, data.key, data.subject_keys)
 
 
 def _refuse_bad_input(data: CustomerInput, customer_id: str | None, locked: list[FieldError] | None = None) -> None:
@@ -468,7 +476,13 @@ ORDERINGS = {
     "id": Customer.id,
     "createdAt": Customer.created_at,
 }
+# Orderings on a column that is never NULL page by keyset (a cursor naming the row to continue
+# after), which costs the same on page 10,000 as on page 1; the key, often NULL, pages by offset.
+KEYSET_ORDERINGS = ("name", "id", "createdAt")
 MAX_PAGE_SIZE = 1000
+# A filtered list counts its matches up to this many, then says "more than"; the unfiltered list
+# reads the exact totals that triggers keep in customer_counts (migration 0004).
+COUNT_LIMIT = 10_000
 
 
 @dataclass
@@ -484,6 +498,10 @@ class CustomerFilters:
     include_deleted: bool = False
     billing_profile_id: str | None = None  # billed by it: pinned, or unpinned while it is the default
 
+    def narrows(self) -> bool:
+        """Whether any filter but include_deleted is set (then the kept totals do not apply)."""
+        return any(v not in (None, "") for k, v in vars(self).items() if k != "include_deleted")
+
 
 @dataclass
 class Page:
@@ -491,6 +509,10 @@ class Page:
     total: int
     page: int
     page_size: int
+    # True when `total` is COUNT_LIMIT and there are more.
+    total_is_lower_bound: bool = False
+    # Page number → cursor to reach it by keyset (None for page 1), for the pages near this one.
+    cursors: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -505,8 +527,8 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
-def _subject_matches(condition: ColumnElement) -> ColumnElement:
-    return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject, condition)
+def _has_subjects() -> ColumnElement:
+    return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject)
 
 
 def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
@@ -516,26 +538,17 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     if filters.key is not None:
         where.append(Customer.key == filters.key)
     if filters.name:
-        where.append(Customer.name.icontains(filters.name, autoescape=True))
+        where.append(search.contains(filters.name, ["name"]))
     if filters.primary_email:
-        where.append(Customer.primary_email.icontains(filters.primary_email, autoescape=True))
+        where.append(search.contains(filters.primary_email, ["primary_email"]))
     if filters.subject:
-        where.append(_subject_matches(CustomerIdentifier.value.icontains(filters.subject, autoescape=True)))
+        where.append(search.contains(filters.subject, ["subjects"]))
     if filters.search:
-        q = filters.search
-        where.append(
-            or_(
-                Customer.name.icontains(q, autoescape=True),
-                Customer.key.icontains(q, autoescape=True),
-                Customer.primary_email.icontains(q, autoescape=True),
-                _subject_matches(CustomerIdentifier.value.icontains(q, autoescape=True)),
-            )
-        )
+        where.append(search.contains(filters.search, ["name", "key", "primary_email", "subjects"]))
     if filters.currency:
         where.append(Customer.currency == filters.currency)
     if filters.has_subjects is not None:
-        has = _subject_matches(CustomerIdentifier.id.isnot(None))
-        where.append(has if filters.has_subjects else ~has)
+        where.append(_has_subjects() if filters.has_subjects else ~_has_subjects())
     if filters.billing_profile_id:
         from app.billing.overrides import billed_by  # which builds on these rules
 
@@ -553,17 +566,144 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     return where
 
 
+@dataclass
+class _Listing:
+    """Where a list's rows come from: the customers table, or on SQLite the search index when the
+    list is a text search (search.indexed_listing): then the index's own rows are sorted, and the
+    customers table is read only for the page that is shown."""
+
+    id_column: ColumnElement
+    sort_column: ColumnElement
+    source: object
+    where: list[ColumnElement]
+
+
+def _listing(filters: CustomerFilters, order_by: str) -> _Listing:
+    indexed = search.indexed_listing(filters, order_by, _conditions(_without_text(filters)))
+    if indexed is not None:
+        return _Listing(*indexed)
+    return _Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters))
+
+
+def _without_text(filters: CustomerFilters) -> CustomerFilters:
+    """The filters other than text and liveness, which the search index answers itself."""
+    return dataclasses.replace(filters, name=None, primary_email=None, subject=None, search=None, include_deleted=True)
+
+
+def _count(filters: CustomerFilters, listing: _Listing) -> tuple[int, bool]:
+    """(total, whether it is only a lower bound)."""
+    if not filters.narrows():
+        live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
+        return (live + deleted if filters.include_deleted else live), False
+    capped = select(literal(1)).select_from(listing.source).where(*listing.where).limit(COUNT_LIMIT + 1).subquery()
+    found = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return min(found, COUNT_LIMIT), found > COUNT_LIMIT
+
+
+def encode_cursor(value, customer_id: str) -> str:
+    """An opaque cursor for "the row after (value, customer_id)" in the list's order."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, customer_id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
+    """The (sort value, id) a cursor names, or None for a missing or mangled one."""
+    if not cursor or order_by not in KEYSET_ORDERINGS:
+        return None
+    try:
+        value, customer_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if order_by == "createdAt":
+            value = datetime.fromisoformat(value)
+        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or _bad_characters(str(value)):
+            return None
+        return value, customer_id
+    except (ValueError, TypeError, binascii.Error):
+        return None
+
+
+def _beyond(listing: _Listing, position: tuple, descending: bool) -> ColumnElement:
+    """Rows after `position` in the list's order (the order is always the sort column, then id)."""
+    ours = tuple_(listing.sort_column, listing.id_column)
+    theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
+    return ours < theirs if descending else ours > theirs
+
+
+def _walk(listing: _Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
+    """(id, sort value) of up to `limit` rows in this order, after `position` or after `skip` rows."""
+    order = [listing.sort_column, listing.id_column]
+    query = (
+        select(listing.id_column, listing.sort_column)
+        .select_from(listing.source)
+        .where(*listing.where)
+        .order_by(*(c.desc() if descending else c.asc() for c in order))
+        .limit(limit)
+    )
+    if position is not None:
+        query = query.where(_beyond(listing, position, descending))
+    elif skip:
+        query = query.offset(skip)
+    return db.session.execute(query).all()
+
+
+def _nearby_cursors(listing: _Listing, filters, order_by: str, descending: bool, page: Page, walked: list) -> dict:
+    """Cursors for the two pages either side of this one and for the last page: each names the row
+    just before that page's first row. `walked` holds this page's rows and the next page's."""
+    column = ORDERINGS[order_by]
+    size = page.page_size
+    cursors: dict[int, str | None] = {1: None}
+    for step in (1, 2):  # ahead: the last row of this page, then of the next
+        if len(walked) >= step * size:
+            customer_id, value = walked[step * size - 1]
+            cursors[page.page + step] = encode_cursor(value, customer_id)
+    if page.page > 2:  # behind: walk backwards from this page's first row
+        first = page.items[0]
+        back = _walk(listing, not descending, 2 * size + 1, (getattr(first, column.key), first.id))
+        for step in (1, 2):
+            if page.page - step > 1 and len(back) > step * size:
+                customer_id, value = back[step * size]
+                cursors[page.page - step] = encode_cursor(value, customer_id)
+    if not filters.narrows() and page.pages > page.page + 2:
+        # The last page holds the final (total mod size) rows; its anchor is one further back. Only
+        # for the whole list: for a search, a second walk over all its matches costs too much.
+        on_last = page.total - (page.pages - 1) * size
+        back = _walk(listing, not descending, 1, skip=on_last)
+        if back:
+            cursors[page.pages] = encode_cursor(back[0][1], back[0][0])
+    return cursors
+
+
 def list_customers(
-    filters: CustomerFilters, page: int = 1, page_size: int = 100, order_by: str = "name", descending: bool = False
+    filters: CustomerFilters,
+    page: int = 1,
+    page_size: int = 100,
+    order_by: str = "name",
+    descending: bool = False,
+    after: str | None = None,
 ) -> Page:
-    """One page of customers. `order_by` must be a key of ORDERINGS (the callers check their input)."""
+    """One page of customers, in `order_by` (a key of ORDERINGS; the callers check their input).
+
+    `after`, a cursor from a previous Page's `cursors`, reaches `page` by keyset instead of by
+    offset; a missing or mangled cursor falls back to the offset, so any page number works.
+    """
     if any(_bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
-    where = _conditions(filters)
-    column = ORDERINGS[order_by]
-    ordering = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
-    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
-    items = db.session.scalars(
-        select(Customer).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return Page(list(items), total or 0, page, page_size)
+    listing = _listing(filters, order_by)
+    keyset = order_by in KEYSET_ORDERINGS
+    position = _decode_cursor(after, order_by) if page > 1 else None
+    # One walk over the matches gives this page and, for keyset orderings, the next page too (where
+    # the page after it starts); the customers themselves are then loaded by id.
+    limit = page_size * (2 if keyset else 1)
+    walked = _walk(listing, descending, limit, position, 0 if position else (page - 1) * page_size)
+    ids = [customer_id for customer_id, _ in walked[:page_size]]
+    loaded = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    items = [loaded[customer_id] for customer_id in ids]
+    if page == 1 and len(items) < page_size:
+        total, lower_bound = len(items), False  # everything is on this page: nothing more to count
+    else:
+        total, lower_bound = _count(filters, listing)
+    result = Page(items, total, page, page_size, lower_bound)
+    if items and keyset:
+        result.cursors = _nearby_cursors(listing, filters, order_by, descending, result, walked)
+    return result

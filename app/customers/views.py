@@ -1,6 +1,9 @@
 """The customers console: full pages, or the partial htmx asked for. Rules live in rules.py."""
 
+from functools import cache
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from app.customers import rules
 from app.customers.forms import CustomerForm
@@ -26,6 +29,17 @@ PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
 FILTER_ARGS = ("q", "currency", "plan", "subjects", "deleted")
+
+
+@cache
+def currency_options(selected: str) -> Markup:
+    """The <option>s of the currency filter, rendered once per choice instead of on every page."""
+    return Markup("").join(
+        Markup('<option value="{0}"{1}>{0} — {2}</option>').format(
+            c.code, Markup(" selected") if c.code == selected else "", c.name
+        )
+        for c in currencies().values()
+    )
 
 
 def _htmx_target() -> str | None:
@@ -65,12 +79,18 @@ def _list_state() -> dict:
         "sort": sort if sort in SORTS else "name",
         "size": _int_arg("size", DEFAULT_PAGE_SIZE, PAGE_SIZES),
         "page": _int_arg("page", 1),
+        "after": request.args.get("after", ""),
     }
 
 
-def _list_url(state: dict, **changes) -> str:
-    """The list URL for this state with some arguments changed; defaults are left out of it."""
-    merged = {**state, **changes}
+def _list_url(state: dict, cursors: dict[int, str | None] | None = None, **changes) -> str:
+    """The list URL for this state with some arguments changed; defaults are left out of it.
+
+    A link to another page carries that page's cursor when there is one (so it is fetched by
+    keyset, fast at any depth); any other change starts again without one."""
+    merged = {**state, **changes, "after": None}
+    if "page" in changes and cursors:
+        merged["after"] = cursors.get(changes["page"])
     defaults = {"sort": "name", "size": DEFAULT_PAGE_SIZE, "page": 1}
     args = {k: v for k, v in merged.items() if v not in ("", None) and defaults.get(k) != v}
     return url_for("customers.index", **args)
@@ -86,7 +106,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         has_subjects={"with": True, "without": False}.get(state["subjects"]),
         include_deleted=bool(state["deleted"]),
     )
-    page = rules.list_customers(filters, state["page"], state["size"], order_by, descending)
+    page = rules.list_customers(filters, state["page"], state["size"], order_by, descending, state["after"] or None)
     if not page.items and page.total and state["page"] > page.pages:
         # A page past the end (after deletes, or an edited URL): show the last page instead.
         return redirect(_list_url(state, page=page.pages), 303)
@@ -94,10 +114,10 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "page": page,
         "state": state,
         "filtered": any(state[k] for k in FILTER_ARGS),
-        "list_url": lambda **changes: _list_url(state, **changes),
+        "list_url": lambda **changes: _list_url(state, page.cursors, **changes),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
-        "currencies": currencies(),
+        "currency_options": currency_options,
         "plans": plan_rules.live_plans(),
         # The current plan of each customer on the page, in one query.
         "current": plan_rules.current_subscriptions([c.id for c in page.items]),

@@ -325,3 +325,17 @@ def test_output_is_escaped(client, app):
     customer_id = make(app, name="<script>alert(1)</script>", key="<b>k</b>")
     page = client.get(f"/customers/{customer_id}")
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_page_links_carry_a_keyset_cursor(client, app):
+    for i in range(45):
+        make(app, name=f"Customer {i:02d}", key=f"k{i:02d}")
+    first = client.get("/customers/?size=20")
+    next_link = unescape(re.search(r'href="([^"]+)"[^>]*rel="next"', first.text).group(1))
+    assert "after=" in next_link and "page=2" in next_link
+    second = client.get(next_link)
+    assert "21–40 of 45 customers" in text(second) and "Customer 20" in text(second)
+    last_link = unescape(re.search(r'href="([^"]+)"[^>]*aria-label="Page 3"', second.text).group(1))
+    assert "41–45 of 45" in text(client.get(last_link))
+    # A hand-edited cursor still gives the right page, by offset.
+    assert "21–40 of 45" in text(client.get("/customers/?size=20&page=2&after=garbage"))

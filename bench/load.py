@@ -1,0 +1,181 @@
+"""Load N realistic customers fast, straight into the tables, in batches.
+
+The rows are what the rules would write (ULID ids, one identifier row per key/subject, the
+subjects_text column). Rules are skipped for speed; the database's own triggers still keep the
+counts and the search index, except where a bulk path is much faster and gives the same result.
+"""
+
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from ulid import ULID
+
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+SUFFIXES = [
+    "Labs",
+    "Logistics",
+    "Analytics",
+    "Robotics",
+    "Foods",
+    "Energy",
+    "Systems",
+    "Studio",
+    "Bank",
+    "Telecom",
+    "Games",
+    "Ventures",
+    "Media",
+    "Health",
+    "Cloud",
+    "Industries",
+    "Partners",
+    "Holdings",
+    "Motors",
+    "Pharma",
+    "Textiles",
+    "Airlines",
+    "Insurance",
+    "Foundry",
+    "Kitchens",
+    "Outfitters",
+    "Dynamics",
+    "Networks",
+    "Devices",
+    "Brewing",
+    "Farms",
+    "Shipping",
+    "Mining",
+    "Optics",
+    "Capital",
+    "Consulting",
+    "Education",
+    "Biotech",
+]
+CURRENCIES = ["USD", "EUR", "GBP", "HUF", "JPY", "CHF", "SEK", "CAD", "BRL", "INR"]
+COUNTRIES = ["US", "DE", "GB", "HU", "JP", "CH", "SE", "CA", "BR", "IN"]
+BATCH = 10_000
+
+
+def pseudo_words(count: int, rng: random.Random) -> list[str]:
+    """Distinct made-up company words ("Dakorin", "Zumeta"…): each is rare among a million names."""
+    words: set[str] = set()
+    while len(words) < count:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize())
+    return sorted(words)
+
+
+def rows(n: int, seed: int = 7):
+    """Yield (customer, identifiers) for customer number 0..n-1, deterministically."""
+    rng = random.Random(seed)
+    words = pseudo_words(max(1000, n // 20), rng)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        created = start + timedelta(seconds=i * 7)
+        name = f"{rng.choice(words)} {rng.choice(SUFFIXES)}"
+        key = f"cust-{i:07d}"
+        subject = f"sub-{i:07d}"
+        currency_at = rng.randrange(len(CURRENCIES))
+        customer_id = str(ULID.from_datetime(created))
+        yield (
+            {
+                "id": customer_id,
+                "name": name,
+                "key": key,
+                "primary_email": f"billing+{i}@{name.split()[0].lower()}.example",
+                "currency": CURRENCIES[currency_at],
+                "address_country": COUNTRIES[currency_at],
+                "metadata": "{}",
+                "subjects_text": subject,
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+            },
+            [
+                {"customer_id": customer_id, "value": key, "is_key": True, "is_subject": False, "position": -1},
+                {"customer_id": customer_id, "value": subject, "is_key": False, "is_subject": True, "position": 0},
+            ],
+        )
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    bar = "#" * int(30 * done / total)
+    sys.stderr.write(f"\r  loading [{bar:<30}] {done:>9,}/{total:,}  {rate:,.0f} customers/s")
+    sys.stderr.flush()
+
+
+def load(url: str, n: int) -> float:
+    """Insert n customers into the (migrated, empty) database at `url`; returns the seconds taken."""
+    engine = sa.create_engine(url)
+    customers = sa.table(
+        "customers",
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "name",
+                "key",
+                "primary_email",
+                "currency",
+                "address_country",
+                "metadata",
+                "subjects_text",
+                "created_at",
+                "updated_at",
+                "version",
+            )
+        ),
+    )
+    identifiers = sa.table(
+        "customer_identifiers", *(sa.column(c) for c in ("customer_id", "value", "is_key", "is_subject", "position"))
+    )
+    started = time.monotonic()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as conn:
+        if sqlite:
+            # One big transaction; the search-index triggers are replaced by one bulk rebuild below.
+            trigger_sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'customer_search_customer_insert'"
+            ).scalar_one()
+            conn.exec_driver_sql("DROP TRIGGER customer_search_customer_insert")
+        else:
+            # Per-row count updates would serialise on one row: recount once at the end instead.
+            conn.exec_driver_sql("ALTER TABLE customers DISABLE TRIGGER customer_counts_follow")
+        batch_c, batch_i, done = [], [], 0
+        for customer, idents in rows(n):
+            if sqlite:
+                customer["created_at"] = customer["created_at"].replace(tzinfo=None)
+                customer["updated_at"] = customer["updated_at"].replace(tzinfo=None)
+            batch_c.append(customer)
+            batch_i.extend(idents)
+            if len(batch_c) == BATCH:
+                conn.execute(customers.insert(), batch_c)
+                conn.execute(identifiers.insert(), batch_i)
+                done += len(batch_c)
+                batch_c, batch_i = [], []
+                _progress(done, n, started)
+        if batch_c:
+            conn.execute(customers.insert(), batch_c)
+            conn.execute(identifiers.insert(), batch_i)
+            done += len(batch_c)
+            _progress(done, n, started)
+        if sqlite:
+            conn.exec_driver_sql(
+                "INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects, created_at, live) "
+                "SELECT id, name, key, primary_email, subjects_text, created_at, deleted_at IS NULL FROM customers"
+            )
+            conn.exec_driver_sql(trigger_sql)
+        else:
+            conn.exec_driver_sql(
+                "UPDATE customer_counts SET live = (SELECT count(*) FROM customers WHERE deleted_at IS NULL), "
+                "deleted = (SELECT count(*) FROM customers WHERE deleted_at IS NOT NULL)"
+            )
+            conn.exec_driver_sql("ALTER TABLE customers ENABLE TRIGGER customer_counts_follow")
+    with engine.begin() as conn:  # committed: the planner's statistics are transactional too
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    sys.stderr.write("\n")
+    return time.monotonic() - started

@@ -1,0 +1,158 @@
+"""Listing at scale: the search index, the kept totals, keyset pages and a fixed number of queries."""
+
+import pytest
+from sqlalchemy import event, text
+
+from app.customers import rules
+from app.customers.rules import CustomerFilters, CustomerInput
+from app.extensions import db
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def make(name, key=None, subjects=(), **fields):
+    return rules.create(CustomerInput(name=name, key=key, subject_keys=list(subjects), **fields))
+
+
+def names(**filters):
+    return sorted(c.name for c in rules.list_customers(CustomerFilters(**filters), page_size=1000).items)
+
+
+def test_search_finds_fragments_in_any_field_case_insensitively():
+    make("Ørsted Énergie", key="orsted-1", subjects=["wind-farm-north"], primary_email="Billing@Orsted.example")
+    make("Acme Σίγμα", key="acme-2", subjects=["acme-meter"])
+    make("Nothing alike", key="other")
+    assert names(search="ÉNERG") == ["Ørsted Énergie"]
+    assert names(search="énerg") == ["Ørsted Énergie"]
+    assert names(search="σίγμα") == ["Acme Σίγμα"]
+    assert names(search="farm-no") == ["Ørsted Énergie"]
+    assert names(search="billing@ORSTED") == ["Ørsted Énergie"]
+    assert names(search="cme-2") == ["Acme Σίγμα"]
+    assert names(search="me") == ["Acme Σίγμα"]  # too short for trigrams: the fallback scan
+    assert names(search='"quoted" AND name:x OR') == []  # query syntax is matched literally
+    assert names(search="100%") == [] and names(search="a_b") == []
+
+
+def test_field_filters_search_only_their_field():
+    make("Wind Power", key="wp", subjects=["solar-1"], primary_email="ops@wind.example")
+    make("Solar Inc", key="si", subjects=["wind-1"], primary_email="ops@solar.example")
+    assert names(name="wind") == ["Wind Power"]
+    assert names(subject="wind") == ["Solar Inc"]
+    assert names(primary_email="solar.ex") == ["Solar Inc"]
+
+
+def test_the_index_follows_every_write():
+    customer = make("Before Rename", key="k1", subjects=["alpha-subject"])
+    rules.replace(customer.id, CustomerInput(name="After Rename", key="k1", subject_keys=["beta-subject"]))
+    assert names(search="before") == [] and names(search="after ren") == ["After Rename"]
+    assert names(subject="alpha") == [] and names(subject="beta-sub") == ["After Rename"]
+    rules.delete(customer.id)
+    assert names(search="after ren") == [] and names(search="after ren", include_deleted=True) == ["After Rename"]
+
+
+def test_totals_are_kept_exactly_through_creates_and_deletes():
+    for i in range(5):
+        make(f"C{i}", key=f"k{i}")
+    rules.delete("k0")
+    assert rules.list_customers(CustomerFilters()).total == 4
+    assert rules.list_customers(CustomerFilters(include_deleted=True)).total == 5
+    live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
+    assert (live, deleted) == (4, 1)
+
+
+def test_filtered_totals_stop_counting_at_the_limit(monkeypatch):
+    monkeypatch.setattr(rules, "COUNT_LIMIT", 3)
+    for i in range(5):
+        make(f"Match {i}", key=f"m{i}")
+    page = rules.list_customers(CustomerFilters(search="match"), page_size=2)
+    assert (page.total, page.total_is_lower_bound) == (3, True)
+
+
+@pytest.mark.parametrize(
+    ("order_by", "descending"), [("name", False), ("name", True), ("createdAt", False), ("id", True)]
+)
+def test_keyset_pages_equal_offset_pages(order_by, descending):
+    for i in range(23):
+        make(f"Customer {i % 7}", key=f"k{i:02d}")  # repeated names: the id breaks ties
+    filters = CustomerFilters()
+    by_offset = [[c.id for c in rules.list_customers(filters, p, 5, order_by, descending).items] for p in range(1, 6)]
+    walked, cursor = [], None
+    for p in range(1, 6):
+        page = rules.list_customers(filters, p, 5, order_by, descending, after=cursor)
+        walked.append([c.id for c in page.items])
+        cursor = page.cursors.get(p + 1)
+    assert walked == by_offset
+    # Jumping through the cursors offered for pages two back, two ahead and the last lands right too.
+    middle = rules.list_customers(filters, 3, 5, order_by, descending, after=None)
+    for target, cursor in middle.cursors.items():
+        jumped = rules.list_customers(filters, target, 5, order_by, descending, after=cursor)
+        assert [c.id for c in jumped.items] == by_offset[target - 1], target
+    assert set(middle.cursors) == {1, 2, 4, 5}
+
+
+def test_a_mangled_cursor_falls_back_to_the_offset():
+    for i in range(6):
+        make(f"C{i}", key=f"k{i}")
+    page = rules.list_customers(CustomerFilters(), 2, 3, after="not-a-cursor")
+    assert [c.name for c in page.items] == ["C3", "C4", "C5"]
+
+
+@pytest.fixture
+def count_queries():
+    counted: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        counted.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    yield counted
+    event.remove(db.engine, "before_cursor_execute", before)
+
+
+def test_the_list_page_costs_the_same_queries_for_few_or_many_customers(app, count_queries):
+    client = app.test_client()
+
+    def queries_for_list() -> int:
+        count_queries.clear()
+        assert client.get("/customers/?size=50").status_code == 200
+        return len(count_queries)
+
+    queries_for_list()  # the first request also runs the first-start checks
+    for i in range(160):
+        make(f"C{i:03d}", key=f"k{i:03d}", subjects=[f"s{i}", f"t{i}"], metadata={"a": "b"})
+    few = queries_for_list()
+    for i in range(160, 400):
+        make(f"C{i:03d}", key=f"k{i:03d}", subjects=[f"s{i}", f"t{i}"], metadata={"a": "b"})
+    many = queries_for_list()
+    assert many == few <= 8, "\n".join(q[:90] for q in count_queries)
+
+
+def test_the_customer_page_costs_the_same_queries_for_one_or_many_subjects(app, count_queries):
+    client = app.test_client()
+
+    def queries_for(customer) -> int:
+        count_queries.clear()
+        assert client.get(f"/customers/{customer.id}").status_code == 200
+        return len(count_queries)
+
+    small = make("Small", key="small", subjects=["s"])
+    queries_for(small)  # the first request also runs the first-start checks
+    big = make("Big", key="big", subjects=[f"s{i}" for i in range(30)], metadata={f"k{i}": "v" for i in range(30)})
+    assert queries_for(small) == queries_for(big) <= 12, "\n".join(q[:90] for q in count_queries)
+
+
+def test_search_pages_sorts_and_filters_through_the_index():
+    for i in range(12):
+        make(f"Logistics {i:02d}", key=f"l{i:02d}", currency="EUR" if i % 2 else "USD")
+    make("Other", key="other")
+    rules.delete("l00")
+    first = rules.list_customers(CustomerFilters(search="logist"), 1, 5)
+    assert [c.name for c in first.items] == [f"Logistics {i:02d}" for i in range(1, 6)]
+    assert (first.total, first.total_is_lower_bound) == (11, False)
+    second = rules.list_customers(CustomerFilters(search="logist"), 2, 5, after=first.cursors[2])
+    assert [c.name for c in second.items] == [f"Logistics {i:02d}" for i in range(6, 11)]
+    newest = rules.list_customers(CustomerFilters(search="logist"), 1, 3, "createdAt", descending=True)
+    assert [c.name for c in newest.items] == ["Logistics 11", "Logistics 10", "Logistics 09"]
+    assert names(search="logist", currency="EUR") == [f"Logistics {i:02d}" for i in range(1, 12, 2)]
+    assert names(search="logist", include_deleted=True)[0] == "Logistics 00"
+    assert names(search="logist", name="tics 1") == ["Logistics 10", "Logistics 11"]
