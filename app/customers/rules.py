@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
+from app import history
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
@@ -328,6 +329,20 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     _claim_identifiers(customer, data.key, data.subject_keys)
 
 
+def snapshot(customer: Customer) -> dict:
+    """The customer's fields under the API's names, for the change history."""
+    return {
+        "name": customer.name,
+        "key": customer.key,
+        "description": customer.description,
+        "primaryEmail": customer.primary_email,
+        "currency": customer.currency,
+        **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
+        "usageAttribution.subjectKeys": list(customer.subject_keys),
+        "metadata": dict(customer.metadata_ or {}),
+    }
+
+
 def _refuse_bad_input(data: CustomerInput, customer_id: str | None) -> None:
     """Raise Invalid when a field breaks a rule, with any conflicts too so that every problem shows
     at once; raise Conflict when the input is valid but another customer holds a value."""
@@ -352,6 +367,7 @@ def create(data: CustomerInput) -> Customer:
     customer = Customer(id=str(ULID()), created_at=now, updated_at=now)
     _apply(customer, data)
     db.session.add(customer)
+    history.record("customer", customer.id, "create", {}, snapshot(customer))
     _commit_or_conflict(data.key, data.subject_keys, customer.id)
     return customer
 
@@ -373,8 +389,10 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
     data = _normalised(data)
     _refuse_bad_input(data, customer.id)
 
+    before = snapshot(customer)
     _apply(customer, data)
     customer.updated_at = utcnow()
+    history.record("customer", customer.id, "update", before, snapshot(customer))
     _commit_or_conflict(data.key, data.subject_keys, customer.id)
     return customer
 
@@ -392,6 +410,7 @@ def delete(id_or_key: str) -> Customer:
     customer.updated_at = now
     for ident in customer.identifiers:
         ident.deleted_at = now
+    history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     try:
         db.session.commit()
     except StaleDataError:

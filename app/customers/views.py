@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from app.customers import rules
 from app.customers.forms import CustomerForm
+from app.history.rules import for_entity
 from app.problems import Problem, StaleEdit
 from app.reference import countries, currencies
 
@@ -176,7 +177,13 @@ def create():
 @bp.get("/<customer_id>")
 def show(customer_id: str):
     customer = rules.get(customer_id)
-    return render_template("customers/show.html", customer=customer, currencies=currencies(), countries=countries())
+    return render_template(
+        "customers/show.html",
+        customer=customer,
+        currencies=currencies(),
+        countries=countries(),
+        changes=for_entity("customer", customer.id),
+    )
 
 
 @bp.route("/<customer_id>/edit", methods=["GET", "POST"])
