@@ -14,6 +14,10 @@ ROLE_CHOICES = [
 assert [value for value, _ in ROLE_CHOICES] == list(ROLES)
 
 
+def _role_choices():
+    return ROLE_CHOICES
+
+
 class ProblemForm(FlaskForm):
     """A form that shows a rule's problem next to the fields it names, the rest at the top."""
 
@@ -48,7 +52,7 @@ class LoginForm(FlaskForm):
 
 class NewOperatorForm(ProblemForm):
     username = StringField("Username", render_kw={"autocomplete": "off", "autocapitalize": "none"})
-    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer", validate_choice=False)
+    role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
     password = PasswordField(
         "Password",
         description="At least 12 characters. Tell it to the operator in person.",
@@ -58,7 +62,7 @@ class NewOperatorForm(ProblemForm):
 
 
 class EditOperatorForm(ProblemForm):
-    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
+    role = SelectField("Role", choices=_role_choices, validate_choice=False)
     active = BooleanField("May log in", description="Untick to lock this operator out; their history stays.")
     password = PasswordField(
         "New password",
@@ -70,7 +74,7 @@ class EditOperatorForm(ProblemForm):
 
 class TokenForm(ProblemForm):
     name = StringField("Name", description="What uses this token, e.g. “invoicing job”.")
-    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer", validate_choice=False)
+    role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
 
 
 class ConfirmForm(FlaskForm):
