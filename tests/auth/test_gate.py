@@ -131,6 +131,14 @@ def test_admin_pages_are_for_admins(client_as, url, role):
     assert client_as(role).get(url).status_code == 403
 
 
+def test_viewers_do_not_get_forms_they_could_not_submit(client, client_as):
+    customer_id = client.post("/api/v1/customers", json={"name": "Acme", "key": "acme"}).json["id"]
+    for url in ["/customers/new", f"/customers/{customer_id}/edit", f"/customers/{customer_id}/delete"]:
+        assert client_as("viewer").get(url).status_code == 403
+        assert client_as("editor").get(url).status_code == 200
+    assert "Edit</a>" not in client_as("viewer").get(f"/customers/{customer_id}").text
+
+
 def test_the_nav_shows_only_what_the_role_may_open(client, client_as):
     assert "API tokens" in client.get("/customers/").text
     viewer_page = client_as("viewer").get("/customers/").text
@@ -159,6 +167,7 @@ def test_each_role_does_exactly_what_it_should(client, client_as):
     ("endpoint", "method", "expected"),
     [
         ("customers.index", "GET", "viewer"),
+        ("customers.edit", "GET", "editor"),
         ("customers.edit", "POST", "editor"),
         ("customers_api.create_customer", "POST", "editor"),
         ("billing_api.create_profile", "POST", "admin"),
