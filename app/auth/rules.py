@@ -210,7 +210,8 @@ def log_in(username: str, password: str, address: str, now: datetime | None = No
     config = current_app.config
     now = now or utcnow()
     window = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-    username = (username or "").strip().lower()[:256]
+    # Control characters cannot be in a username, and PostgreSQL refuses NUL: count them as "?".
+    username = "".join(ch if ch.isprintable() else "?" for ch in (username or "").strip().lower()[:256])
     address = (address or "unknown")[:256]
     account_left = _lock_left("account", username, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window, now)
     if account_left:

@@ -131,3 +131,7 @@ def test_the_login_page_is_a_real_page(anonymous):
     assert "<title>Log in · Billing console</title>" in page.text
     assert 'autocomplete="current-password"' in page.text
     assert "Customers</a>" not in page.text  # no navigation before logging in
+
+
+def test_control_characters_in_a_username_are_just_a_failure(anonymous):
+    assert log_in(anonymous, username="admin\x00").status_code == 401

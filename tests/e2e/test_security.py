@@ -16,6 +16,8 @@ PAYLOADS = [
     "'><svg onload=alert(1)>",
     "javascript:alert(1)",
 ]
+# The most hostile address the email check lets through: breaks out of a single-quoted attribute.
+HOSTILE_EMAIL = "x'/onfocus=alert`1`/autofocus/'@example.com"
 
 
 @pytest.fixture
@@ -44,6 +46,7 @@ def test_hostile_text_in_every_customer_field_stays_text(console, page, make_cus
         key=payload,
         subjects=[payload + "-subject"],
         description=payload,
+        primary_email=HOSTILE_EMAIL,
         billing_address=Address(
             country="US",
             line1=payload,
@@ -67,6 +70,7 @@ def test_hostile_text_in_every_customer_field_stays_text(console, page, make_cus
         assert_inert(page, watch)
     page.goto(f"{console}/customers/{customer_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(payload)
+    expect(page.get_by_role("link", name=HOSTILE_EMAIL)).to_be_visible()
     expect(page.get_by_role("region", name="History")).to_contain_text(payload)
 
     # The live search and the live key check render the same text through htmx.

@@ -140,3 +140,7 @@ def test_the_activity_page_pages(app, client):
     first = client.get("/activity/?type=customer").text
     assert "1–50 of 55 changes" in first and 'rel="next"' in first
     assert "51–55 of 55 changes" in client.get("/activity/?type=customer&page=2").text
+
+
+def test_control_characters_in_filters_match_nothing(client):
+    assert "No change matches" in client.get("/activity/?actor=a%00&entity=%00").text
