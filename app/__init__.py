@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import apps, auth, cli
 from app.config import load_config
@@ -22,14 +23,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    if app.config["PROXY_FIX"]:
+        # Behind N trusted proxies: take the client address and scheme from their X-Forwarded-* headers
+        # (login throttling counts by address). Never set it without such a proxy: clients could lie.
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app)
     # Batch mode lets later migrations alter SQLite tables (which lack most ALTER TABLE forms).
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    # Hooks run in this order: the first-start defaults (made as "system", before anyone is known),
+    # then the gate (a refused request gets no further), then the CSRF check of the forms.
+    apps.init_app(app)
+    auth.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    auth.init_app(app)
-    apps.init_app(app)
     cli.init_app(app)
 
     from app.apps import api as apps_api
@@ -43,15 +51,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(api_blueprint)
 
     from app.apps import views as apps_views
+    from app.auth import views as auth_views
     from app.billing import views as billing_views
     from app.customers import views as customers_views
+    from app.history import views as history_views
     from app.plans import views as plans_views
 
-    console = [customers_views, plans_views, billing_views, apps_views]
+    console = [customers_views, plans_views, billing_views, apps_views, history_views]
     for area in console:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals["nav_items"] = [area.NAV for area in console]
+    app.jinja_env.globals["nav_items"] = [area.NAV for area in console] + auth_views.NAV
 
     @app.get("/")
     def root():

@@ -26,6 +26,16 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a stale tab should still save
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS set CONSOLE_SESSION_COOKIE_SECURE=true, so the browser never sends the login over HTTP.
+    SESSION_COOKIE_SECURE = False
+    # The number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust (0: none).
+    PROXY_FIX = 0
+    # werkzeug.security's method for operator passwords (the tests use a fast one).
+    PASSWORD_HASH_METHOD = "scrypt"
+    # Login throttling: this many failures within LOGIN_LOCK_MINUTES lock an account, or an address.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_LOCK_MINUTES = 15
     CUSTOMERS_PAGE_SIZES = (20, 50, 100, 200)
 
 

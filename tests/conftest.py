@@ -3,20 +3,59 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set
 (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test). Each pytest-xdist worker gets its own
 database, migrated once with Alembic (so the migrations are tested too) and emptied before each test.
+
+Every test starts with an admin operator and an admin API token, and every test client (`client`,
+and any `app.test_client()`) is logged in to the console as that admin and sends that token to the
+API. `client_as(role)` gives a client of another role, `anonymous` one with neither.
 """
 
 import os
 import shutil
 import threading
+from dataclasses import dataclass
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.apps.rules import ensure_defaults
+from app.auth import rules as auth_rules
 from app.extensions import db
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    operator_id: str
+    token: str
+
+
+def make_account(app, role: str, username: str | None = None) -> Account:
+    """An operator (password PASSWORD) and an API token, both of `role`."""
+    with app.app_context():
+        operator = auth_rules.create_operator(username or f"test-{role}", role, PASSWORD)
+        _, token = auth_rules.create_token(f"test {role}", role)
+        account = Account(operator.username, operator.id, token)
+        db.session.remove()
+    return account
+
+
+class AccountClient(FlaskClient):
+    """A test client logged in to the console as `account` and sending its token to the API."""
+
+    def __init__(self, *args, account: Account | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        if account is not None:
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
+            with self.session_transaction() as session:
+                session["operator_id"] = account.operator_id
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +93,7 @@ def app(_migrated):
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": None,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make every test slower
         }
     )
     with app.app_context():
@@ -62,6 +102,8 @@ def app(_migrated):
         db.session.commit()
         ensure_defaults()  # what the first start makes: the Sandbox app and the default billing profile
         db.session.remove()
+    app.accounts = {"admin": make_account(app, "admin")}
+    app.test_client_class = partial(AccountClient, account=app.accounts["admin"])
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -69,7 +111,32 @@ def app(_migrated):
 
 @pytest.fixture
 def client(app):
+    """Logged in to the console as an admin, with an admin token for the API."""
     return app.test_client()
+
+
+@pytest.fixture
+def api_token(app) -> str:
+    """The admin API token, for clients that make their own requests (OpenMeter's)."""
+    return app.accounts["admin"].token
+
+
+@pytest.fixture
+def client_as(app):
+    """client_as("viewer"): a client logged in as an operator of that role, with a token of that role."""
+
+    def make(role: str) -> AccountClient:
+        if role not in app.accounts:
+            app.accounts[role] = make_account(app, role)
+        return AccountClient(app, app.response_class, use_cookies=True, account=app.accounts[role])
+
+    return make
+
+
+@pytest.fixture
+def anonymous(app):
+    """Neither logged in nor carrying a token."""
+    return AccountClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import history
 from app.apps.models import InstalledApp
 from app.billing import rules as billing_rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
@@ -145,6 +146,21 @@ def _check_common(name: str | None, description: str | None, metadata: dict[str,
     return errors
 
 
+def snapshot(app: InstalledApp) -> dict:
+    """The app's fields under the API's names, for the change history. Never the secret key."""
+    return {
+        "type": app.type,
+        "name": app.name,
+        "description": app.description,
+        "metadata": dict(app.metadata_ or {}),
+        "status": app.status,
+        "maskedAPIKey": app.masked_api_key,
+        "livemode": app.stripe_livemode,
+        "enableDraftSyncHook": app.enable_draft_sync_hook,
+        "enableIssuingSyncHook": app.enable_issuing_sync_hook,
+    }
+
+
 def _describe(app: InstalledApp) -> str:
     return f'"{app.name}" ({app.id})'
 
@@ -190,6 +206,7 @@ def install(
         app = _new_app(listing, name, api_key)
         db.session.add(app)
         db.session.flush()
+        history.record("app", app.id, "create", {}, snapshot(app))
         return app, create_billing_profile and billing_rules.add_profile_for_app(app)
 
     app, made_default = billing_rules.commit_with_one_default(attempt)
@@ -209,6 +226,7 @@ def ensure_defaults() -> None:
         return
     sandbox = _new_app(LISTINGS["sandbox"], LISTINGS["sandbox"].name)
     db.session.add(sandbox)
+    history.record("app", sandbox.id, "create", {}, snapshot(sandbox))
     try:
         db.session.flush()
         # add_profile_for_app looks for a default again after waiting for any other process doing
@@ -252,6 +270,7 @@ def replace(app_id: str, data: AppInput) -> InstalledApp:
     if errors:
         raise Invalid(errors)
 
+    before = snapshot(app)
     app.name = name
     app.description = description
     app.metadata_ = dict(data.metadata)
@@ -261,6 +280,7 @@ def replace(app_id: str, data: AppInput) -> InstalledApp:
         app.enable_draft_sync_hook = bool(data.enable_draft_sync_hook)
         app.enable_issuing_sync_hook = bool(data.enable_issuing_sync_hook)
     app.updated_at = utcnow()
+    history.record("app", app.id, "update", before, snapshot(app))
     db.session.commit()
     return app
 
@@ -287,6 +307,7 @@ def uninstall(app_id: str) -> InstalledApp:
         )
         db.session.rollback()
         raise problem
+    history.record("app", app.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     db.session.commit()
     return app
 

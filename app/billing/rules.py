@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import history
 from app.apps.models import InstalledApp
 from app.billing.models import BillingProfile
 from app.customers.rules import (
@@ -392,6 +393,13 @@ def _queue_default_changes() -> None:
 
 def _demote_default(now: datetime, except_id: str | None = None) -> None:
     """Un-set the current default, before the new one is written (the index allows one at a time)."""
+    demoted = db.session.scalars(
+        select(BillingProfile.id)
+        .where(BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None))
+        .where(BillingProfile.id != (except_id or ""))
+    ).all()
+    for profile_id in demoted:
+        history.record("billing_profile", profile_id, "update", {"default": True}, {"default": False})
     db.session.execute(
         update(BillingProfile)
         .where(BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None))
@@ -428,6 +436,36 @@ def _apply(profile: BillingProfile, data: ProfileInput) -> None:
     profile.tax_enforced = w.tax_enforced
 
 
+def snapshot(profile: BillingProfile) -> dict:
+    """The profile's fields under the API's names, for the change history."""
+    address = {
+        f"supplier.addresses[0].{api}": getattr(profile, f"supplier_{attr}") for attr, api in ADDRESS_FIELDS.items()
+    }
+    anchor = profile.collection_period_anchor
+    return {
+        "name": profile.name,
+        "description": profile.description,
+        "metadata": dict(profile.metadata_ or {}),
+        "default": profile.is_default,
+        "supplier.name": profile.supplier_name,
+        "supplier.taxId.code": profile.supplier_tax_code,
+        **address,
+        "workflow.collection.alignment.type": profile.collection_alignment,
+        "workflow.collection.alignment.recurringPeriod.interval": profile.collection_period_interval,
+        "workflow.collection.alignment.recurringPeriod.anchor": anchor.isoformat() if anchor else None,
+        "workflow.collection.interval": profile.collection_interval,
+        "workflow.invoicing.autoAdvance": profile.invoicing_auto_advance,
+        "workflow.invoicing.draftPeriod": profile.invoicing_draft_period,
+        "workflow.invoicing.dueAfter": profile.invoicing_due_after,
+        "workflow.invoicing.progressiveBilling": profile.invoicing_progressive_billing,
+        "workflow.invoicing.defaultTaxConfig.behavior": profile.invoicing_tax_behavior,
+        "workflow.payment.collectionMethod": profile.payment_collection_method,
+        "workflow.tax.enabled": profile.tax_enabled,
+        "workflow.tax.enforced": profile.tax_enforced,
+        "apps": profile.app_id,
+    }
+
+
 def _describe(profile: BillingProfile) -> str:
     return f'"{profile.name}" ({profile.id})'
 
@@ -453,6 +491,7 @@ def create(data: ProfileInput) -> BillingProfile:
         _apply(profile, data)
         db.session.add(profile)
         _hold_app(app_id)
+        history.record("billing_profile", profile.id, "create", {}, snapshot(profile))
         return profile
 
     return commit_with_one_default(attempt)
@@ -496,10 +535,12 @@ def replace(profile_id: str, data: ProfileInput, expected_version: int | None = 
         if errors:
             raise Invalid(errors)
         now = utcnow()
+        before = snapshot(profile)
         if data.default and not profile.is_default:
             _demote_default(now, except_id=profile.id)
         _apply(profile, data)
         profile.updated_at = now
+        history.record("billing_profile", profile.id, "update", before, snapshot(profile))
         return profile
 
     return commit_with_one_default(attempt)
@@ -586,6 +627,7 @@ def delete(profile_id: str) -> BillingProfile:
                 )
             ]
         )
+    history.record("billing_profile", profile.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     try:
         db.session.commit()
     except StaleDataError:
@@ -652,6 +694,7 @@ def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
     profile = BillingProfile(id=new_id(), created_at=now, updated_at=now, app_id=app.id)
     _apply(profile, data)
     db.session.add(profile)
+    history.record("billing_profile", profile.id, "create", {}, snapshot(profile))
     return make_default
 
 

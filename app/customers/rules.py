@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
 from app.customers import search
+from app import history
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
@@ -337,6 +338,20 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     customer.metadata_ = dict(data.metadata)
 
 
+def snapshot(customer: Customer) -> dict:
+    """The customer's fields under the API's names, for the change history."""
+    return {
+        "name": customer.name,
+        "key": customer.key,
+        "description": customer.description,
+        "primaryEmail": customer.primary_email,
+        "currency": customer.currency,
+        **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
+        "usageAttribution.subjectKeys": list(customer.subject_keys),
+        "metadata": dict(customer.metadata_ or {}),
+    }
+
+
 def _refuse_bad_input(data: CustomerInput, customer_id: str | None, locked: list[FieldError] | None = None) -> None:
     """Raise Invalid when a field breaks a rule, with any conflicts too so that every problem shows
     at once; raise Conflict when the input is valid but another customer holds a value, or it
@@ -362,6 +377,7 @@ def create(data: CustomerInput) -> Customer:
     customer = Customer(id=str(ULID()), created_at=now, updated_at=now)
     _apply(customer, data)
     db.session.add(customer)
+    history.record("customer", customer.id, "create", {}, snapshot(customer))
     _commit_or_conflict(data.key, data.subject_keys, customer.id)
     return customer
 
@@ -383,8 +399,10 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
     data = _normalised(data)
     _refuse_bad_input(data, customer.id, _currency_lock(customer, data.currency))
 
+    before = snapshot(customer)
     _apply(customer, data)
     customer.updated_at = utcnow()
+    history.record("customer", customer.id, "update", before, snapshot(customer))
     _commit_or_conflict(data.key, data.subject_keys, customer.id)
     return customer
 
@@ -438,6 +456,7 @@ def delete(id_or_key: str) -> Customer:
     from app.apps import customer_data  # its app data and pin go with it (SPEC §2), in this transaction
 
     customer_data.remove_for_customer(customer.id)
+    history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     try:
         db.session.commit()
     except StaleDataError:

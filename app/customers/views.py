@@ -9,6 +9,7 @@ from app.customers import rules
 from app.customers.forms import CustomerForm
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
+from app.history.rules import for_entity
 from app.problems import Conflict, Problem, StaleEdit
 from app.reference import countries, currencies
 
@@ -232,6 +233,7 @@ def show(customer_id: str):
         countries=countries(),
         subscriptions=subscriptions,
         subscribe_form=subscribe_form,
+        changes=for_entity("customer", customer.id),
     )
 
 

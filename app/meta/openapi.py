@@ -10,7 +10,7 @@ from functools import cache
 from app.apps import openapi as apps
 from app.billing import openapi as billing
 from app.customers import openapi as customers
-from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, ref
+from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, problem, ref
 from app.plans import openapi as plans
 
 AREAS = [customers, plans, apps, billing]
@@ -20,14 +20,20 @@ PATHS = {
         "get": {
             "operationId": "listCurrencies",
             "summary": "The ISO 4217 currencies a customer may pay in",
-            "responses": {"200": json_response({"type": "array", "items": ref("Currency")}, "Currencies.")},
+            "responses": {
+                "200": json_response({"type": "array", "items": ref("Currency")}, "Currencies."),
+                "401": problem("No or bad token."),
+            },
         }
     },
     "/api/v1/openapi.json": {
         "get": {
             "operationId": "getOpenAPIDocument",
             "summary": "This document",
-            "responses": {"200": json_response({"type": "object"}, "The OpenAPI document.")},
+            "responses": {
+                "200": json_response({"type": "object"}, "The OpenAPI document."),
+                "401": problem("No or bad token."),
+            },
         }
     },
 }
@@ -64,5 +70,10 @@ def document() -> dict:
             ),
         },
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items()))},
+        # Every call needs a token (made by an admin in the console, or `flask --app app tokens create`).
+        "security": [{"bearerAuth": []}],
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
     }

@@ -6,6 +6,7 @@ import pytest
 from flask_migrate import upgrade
 
 from app import create_app
+from app.auth.rules import create_token
 from app.billing.models import BillingProfile
 from app.extensions import db
 from tests.openapi_check import assert_matches
@@ -49,8 +50,10 @@ def test_the_first_request_of_a_process_makes_the_defaults(app):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+        _, token = create_token("fresh", "viewer")
     fresh = create_app(dict(app.config))
-    assert [a["type"] for a in fresh.test_client().get(APPS).json["items"]] == ["sandbox"]
+    listed = fresh.test_client().get(APPS, headers={"Authorization": f"Bearer {token}"})
+    assert [a["type"] for a in listed.json["items"]] == ["sandbox"]
     with app.app_context():
         assert db.session.query(BillingProfile).filter_by(is_default=True).count() == 1
 
@@ -61,9 +64,11 @@ def test_the_first_request_waits_for_the_migration(tmp_path):
         {"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/new.sqlite"}
     )
     client = fresh.test_client()
-    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 401  # served, if only to say a token is needed
     with fresh.app_context():
         upgrade()
+        _, token = create_token("fresh", "viewer")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     assert [a["type"] for a in client.get(APPS).json["items"]] == ["sandbox"]
     with fresh.app_context():
         db.engine.dispose()

@@ -15,8 +15,8 @@ from app.billing import rules
 
 
 @pytest.fixture
-def openmeter(live_server):
-    with Client(endpoint=live_server, token="om_test_token") as client:
+def openmeter(live_server, api_token):
+    with Client(endpoint=live_server, token=api_token) as client:
         yield client
 
 

@@ -30,8 +30,8 @@ SECRET = "sk_test_51OpenMeterClientSecretKey0123456789abc"
 
 
 @pytest.fixture
-def openmeter(live_server):
-    with Client(endpoint=live_server, token="om_test_token") as client:
+def openmeter(live_server, api_token):
+    with Client(endpoint=live_server, token=api_token) as client:
         yield client
 
 

@@ -7,8 +7,8 @@ from openmeter.models import CustomerCreate, CustomerReplaceUpdate, CustomerUsag
 
 
 @pytest.fixture
-def openmeter(live_server):
-    with Client(endpoint=live_server, token="om_test_token") as client:
+def openmeter(live_server, api_token):
+    with Client(endpoint=live_server, token=api_token) as client:
         yield client
 
 

@@ -14,10 +14,18 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def console(live_server, page):
-    """The console's base URL, with the page's timeouts set for a loaded CI machine."""
+def console(app, live_server, page):
+    """The console's base URL, with the browser logged in as the admin and the page's timeouts set
+    for a loaded CI machine."""
     page.set_default_timeout(10_000)
+    log_in_browser(app, page, live_server, app.accounts["admin"].operator_id)
     return live_server
+
+
+def log_in_browser(app, page, url: str, operator_id: str) -> None:
+    """Give the browser the session cookie a login would have set (the login form has its own tests)."""
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"operator_id": operator_id})
+    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": url}])
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""The forms of the login page and of the operators and tokens pages. The rules check the values."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+
+from app.auth.models import ROLES
+from app.problems import Problem
+
+ROLE_CHOICES = [
+    ("viewer", "Viewer — reads everything"),
+    ("editor", "Editor — also changes customers"),
+    ("admin", "Admin — also billing profiles, apps, operators and tokens"),
+]
+assert [value for value, _ in ROLE_CHOICES] == list(ROLES)
+
+
+def _role_choices():
+    return ROLE_CHOICES
+
+
+class ProblemForm(FlaskForm):
+    """A form that shows a rule's problem next to the fields it names, the rest at the top."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_errors_extra: list = []
+
+    def show_problem(self, problem: Problem) -> None:
+        for error in problem.errors or [problem]:
+            target = getattr(self, getattr(error, "field", ""), None)
+            if target is not None and hasattr(target, "errors"):
+                target.errors = [*target.errors, error]
+            else:
+                self.form_errors_extra.append(error)
+
+    def all_errors(self) -> list[tuple[str, object]]:
+        return [(f.id, e) for f in self for e in f.errors if f.type != "CSRFTokenField"] + [
+            ("", e) for e in self.form_errors_extra
+        ]
+
+    def passwords_match(self) -> bool:
+        if self.password.data != self.confirm.data:
+            self.confirm.errors = [*self.confirm.errors, "The two passwords are not the same."]
+            return False
+        return True
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"})
+
+
+class NewOperatorForm(ProblemForm):
+    username = StringField("Username", render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
+    password = PasswordField(
+        "Password",
+        description="At least 12 characters. Tell it to the operator in person.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField("Password again", render_kw={"autocomplete": "new-password"})
+
+
+class EditOperatorForm(ProblemForm):
+    role = SelectField("Role", choices=_role_choices, validate_choice=False)
+    active = BooleanField("May log in", description="Untick to lock this operator out; their history stays.")
+    password = PasswordField(
+        "New password",
+        description="Leave empty to keep the current password.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField("New password again", render_kw={"autocomplete": "new-password"})
+
+
+class TokenForm(ProblemForm):
+    name = StringField("Name", description="What uses this token, e.g. “invoicing job”.")
+    role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only posts (revoke, log out): its CSRF token is all it carries."""

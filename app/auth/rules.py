@@ -1,0 +1,319 @@
+"""The rules of operators, API tokens and logging in, for the console, the API and the command line.
+
+Plain functions over the session, raising problems from `app.problems`: `Invalid` (400, each bad
+field named), `Conflict` (409, a username taken), `NotFound` (404), or `LoginRefused` (401 wrong
+name or password, 429 locked after repeated failures). Nothing here knows about requests or forms:
+the caller passes the address a login comes from.
+"""
+
+import hashlib
+import math
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import history
+from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
+from app.customers.rules import NAME_MAX
+from app.customers.rules import _check_text as check_text
+from app.extensions import db, utcnow
+from app.ids import is_id, new_id
+from app.problems import Conflict, FieldError, Invalid, NotFound, Problem
+
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+PASSWORD_MIN = 12
+PASSWORD_MAX = 1024
+TOKEN_PREFIX = "bcc_"  # "billing customers console": lets secret scanners recognise a leaked token
+# Writing last_used_at on every call would turn each API read into a write; a minute is precise enough.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def has_role(role: str | None, needed: str) -> bool:
+    """Whether `role` can do what `needed` can (admin ⊃ editor ⊃ viewer)."""
+    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+
+
+def _check_role(errors: list[FieldError], role: str | None) -> None:
+    if role not in ROLES:
+        errors.append(FieldError("role", "invalid", f"Role must be one of {', '.join(ROLES)}."))
+
+
+def _check_password(errors: list[FieldError], password: str | None) -> None:
+    if not password or len(password) < PASSWORD_MIN:
+        errors.append(FieldError("password", "too_short", f"The password needs at least {PASSWORD_MIN} characters."))
+    elif len(password) > PASSWORD_MAX:
+        errors.append(FieldError("password", "too_long", f"The password can have at most {PASSWORD_MAX} characters."))
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators
+
+
+def operator_snapshot(operator: Operator) -> dict:
+    """For the history: never the password hash (a password change shows as "changed")."""
+    return {"username": operator.username, "role": operator.role, "active": operator.is_active}
+
+
+def create_operator(username: str, role: str, password: str) -> Operator:
+    """Create an operator. Raises Invalid, or Conflict when the username is taken."""
+    username = (username or "").strip().lower()
+    errors: list[FieldError] = []
+    if not USERNAME.fullmatch(username):
+        errors.append(
+            FieldError(
+                "username",
+                "invalid",
+                "A username has 1–64 letters, digits, dots, dashes, underscores or @, starting with a letter or digit.",
+            )
+        )
+    _check_role(errors, role)
+    _check_password(errors, password)
+    if errors:
+        raise Invalid(errors)
+    now = utcnow()
+    operator = Operator(
+        id=new_id(), username=username, password_hash=_hash(password), role=role, created_at=now, updated_at=now
+    )
+    db.session.add(operator)
+    history.record("operator", operator.id, "create", {}, operator_snapshot(operator) | {"password": "(set)"})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict([FieldError("username", "conflict", f'The username "{username}" is taken.')]) from None
+    return operator
+
+
+def _other_active_admins(operator_id: str) -> int:
+    return len(
+        db.session.scalars(
+            select(Operator.id).where(
+                Operator.role == "admin", Operator.disabled_at.is_(None), Operator.id != operator_id
+            )
+        ).all()
+    )
+
+
+def update_operator(
+    operator_id: str, role: str | None = None, active: bool | None = None, password: str | None = None
+) -> Operator:
+    """Change an operator's role, whether it may log in, or its password (None leaves each as it is).
+
+    Raises NotFound, or Invalid for a bad role or password, or when the change would leave no
+    active admin (nobody could manage operators any more).
+    """
+    operator = get_operator(operator_id)
+    errors: list[FieldError] = []
+    if role is not None:
+        _check_role(errors, role)
+    if password is not None:
+        _check_password(errors, password)
+    stays_admin = (role or operator.role) == "admin" and (operator.is_active if active is None else active)
+    if operator.role == "admin" and operator.is_active and not stays_admin and not _other_active_admins(operator.id):
+        errors.append(FieldError("role", "last_admin", "This is the last active admin: make someone else admin first."))
+    if errors:
+        raise Invalid(errors)
+    before = operator_snapshot(operator)
+    now = utcnow()
+    if role is not None:
+        operator.role = role
+    if active is not None and active != operator.is_active:
+        operator.disabled_at = None if active else now
+    if password is not None:
+        operator.password_hash = _hash(password)
+    operator.updated_at = now
+    after = operator_snapshot(operator)
+    if password is not None:
+        before, after = before | {"password": "(old)"}, after | {"password": "(changed)"}
+    history.record("operator", operator.id, "update", before, after)
+    db.session.commit()
+    return operator
+
+
+def get_operator(operator_id: str) -> Operator:
+    operator = db.session.get(Operator, operator_id) if is_id(operator_id) else None
+    if operator is None:
+        raise NotFound(f'No operator has the id "{operator_id[:64]}".')
+    return operator
+
+
+def find_operator(username: str) -> Operator | None:
+    return db.session.scalars(select(Operator).where(Operator.username == (username or "").strip().lower())).first()
+
+
+def active_operator(operator_id: str | None) -> Operator | None:
+    """The operator a console session belongs to, if it still may log in."""
+    operator = db.session.get(Operator, operator_id) if is_id(operator_id) else None
+    return operator if operator is not None and operator.is_active else None
+
+
+def list_operators() -> list[Operator]:
+    return list(db.session.scalars(select(Operator).order_by(Operator.username)))
+
+
+def has_operators() -> bool:
+    return db.session.scalars(select(Operator.id).limit(1)).first() is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Logging in, with throttling
+
+
+class LoginRefused(Problem):
+    """401 for a wrong username or password, 429 while an account or address is locked."""
+
+    def __init__(self, detail: str, status: int = 401):
+        super().__init__(detail, [], status)
+
+
+def _lock_left(scope: str, value: str, limit: int, window: timedelta, now: datetime) -> timedelta | None:
+    """How long `value` stays locked: `limit` failures within `window` lock it until the oldest of
+    them is `window` old. None when it is not locked."""
+    recent = db.session.scalars(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.scope == scope, LoginAttempt.value == value, LoginAttempt.at > now - window)
+        .order_by(LoginAttempt.at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    return recent[-1] + window - now
+
+
+def _minutes(left: timedelta) -> str:
+    minutes = max(1, math.ceil(left.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+# A hash of nothing anyone knows: checking unknown usernames against it takes as long as checking a
+# real one, so response times do not tell which usernames exist.
+_unknown_user_hash: dict[str, str] = {}
+
+
+def log_in(username: str, password: str, address: str, now: datetime | None = None) -> Operator:
+    """The operator with this username and password. Raises LoginRefused.
+
+    Failures are counted per account and per address in the database (every worker sees them);
+    LOGIN_MAX_FAILURES_PER_ACCOUNT (or _PER_ADDRESS) failures within LOGIN_LOCK_MINUTES lock that
+    account (or address) until the oldest of them is that old. While locked, even the right password
+    is refused, and attempts are not counted (so waiting is enough to get in).
+    """
+    config = current_app.config
+    now = now or utcnow()
+    window = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    # Control characters cannot be in a username, and PostgreSQL refuses NUL: count them as "?".
+    username = "".join(ch if ch.isprintable() else "?" for ch in (username or "").strip().lower()[:256])
+    address = (address or "unknown")[:256]
+    account_left = _lock_left("account", username, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window, now)
+    if account_left:
+        raise LoginRefused(
+            f"Too many failed logins for this account: it is locked for {_minutes(account_left)}. "
+            "Try again later, or ask an admin to set a new password.",
+            429,
+        )
+    address_left = _lock_left("address", address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window, now)
+    if address_left:
+        raise LoginRefused(
+            f"Too many failed logins from your address: logging in is locked for {_minutes(address_left)}.", 429
+        )
+
+    operator = find_operator(username)
+    method = config["PASSWORD_HASH_METHOD"]
+    if method not in _unknown_user_hash:
+        _unknown_user_hash[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    stored = operator.password_hash if operator else _unknown_user_hash[method]
+    if check_password_hash(stored, password or "") and operator is not None and operator.is_active:
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == "account", LoginAttempt.value == username))
+        db.session.commit()
+        return operator
+
+    db.session.add_all(
+        [LoginAttempt(scope="account", value=username, at=now), LoginAttempt(scope="address", value=address, at=now)]
+    )
+    # Failures older than the window no longer count: clearing them keeps the table small.
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
+    db.session.commit()
+    raise LoginRefused("The username or password is not right.")
+
+
+# ---------------------------------------------------------------------------------------------
+# API tokens
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_snapshot(token: ApiToken) -> dict:
+    return {"name": token.name, "role": token.role, "prefix": token.prefix, "revoked": token.revoked_at is not None}
+
+
+def create_token(name: str, role: str) -> tuple[ApiToken, str]:
+    """Create a token; returns it with its secret, which is not stored and cannot be shown again.
+
+    Raises Invalid.
+    """
+    name = (name or "").strip()
+    errors: list[FieldError] = []
+    check_text(errors, "name", name, NAME_MAX, label="Name", required=True)
+    _check_role(errors, role)
+    if errors:
+        raise Invalid(errors)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=new_id(),
+        name=name,
+        role=role,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=_token_hash(secret),
+        created_at=utcnow(),
+        created_by=history.current_actor().name,
+    )
+    db.session.add(token)
+    history.record("api_token", token.id, "create", {}, token_snapshot(token))
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(token_id: str) -> ApiToken:
+    """Revoke a token at once. Raises NotFound; revoking twice changes nothing."""
+    token = db.session.get(ApiToken, token_id) if is_id(token_id) else None
+    if token is None:
+        raise NotFound(f'No API token has the id "{token_id[:64]}".')
+    if token.revoked_at is None:
+        before = token_snapshot(token)
+        token.revoked_at = utcnow()
+        history.record("api_token", token.id, "update", before, token_snapshot(token))
+        db.session.commit()
+    return token
+
+
+def token_for(secret: str | None) -> ApiToken | None:
+    """The live token with this secret, its last use noted; None for a wrong or revoked one."""
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 256:
+        return None
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(secret), ApiToken.revoked_at.is_(None))
+    ).first()
+    if token is not None:
+        now = utcnow()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            token.last_used_at = now
+            db.session.commit()
+    return token
+
+
+def list_tokens() -> list[ApiToken]:
+    """Live tokens first, newest first."""
+    return list(
+        db.session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.isnot(None), ApiToken.created_at.desc()))
+    )

@@ -1,0 +1,118 @@
+"""Login and logout, and the admin pages for operators and API tokens. Rules live in rules.py."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from app.auth import rules
+from app.auth.forms import ConfirmForm, EditOperatorForm, LoginForm, NewOperatorForm, TokenForm
+from app.problems import Problem
+
+bp = Blueprint("auth", __name__)
+operators_bp = Blueprint("operators", __name__, url_prefix="/operators")
+tokens_bp = Blueprint("tokens", __name__, url_prefix="/tokens")
+
+NAV = [("operators.index", "Operators"), ("tokens.index", "API tokens")]
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only, never another site (open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\")):
+            return target
+    return url_for("root")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    next_url = _safe_next(request.values.get("next"))
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            operator = rules.log_in(form.username.data, form.password.data, request.remote_addr)
+        except rules.LoginRefused as refused:
+            error, status = refused.detail, refused.status
+        else:
+            session.clear()  # a fresh session (and CSRF token) for the logged-in operator
+            session["operator_id"] = operator.id
+            return redirect(next_url, 303)
+    return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You are logged out.", "success")
+    return redirect(url_for(".login"), 303)
+
+
+# --- Operators ------------------------------------------------------------------------------
+
+
+@operators_bp.get("/", endpoint="index")
+def list_operators():
+    return render_template("operators/list.html", operators=rules.list_operators())
+
+
+@operators_bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = NewOperatorForm()
+    if form.validate_on_submit() and form.passwords_match():
+        try:
+            operator = rules.create_operator(form.username.data, form.role.data, form.password.data)
+        except Problem as problem:
+            form.show_problem(problem)
+        else:
+            flash(f"Operator “{operator.username}” can now log in as {operator.role}.", "success")
+            return redirect(url_for(".index"), 303)
+    status = 422 if form.all_errors() else 200
+    return render_template("operators/form.html", form=form, operator=None), status
+
+
+@operators_bp.route("/<operator_id>", methods=["GET", "POST"])
+def edit(operator_id: str):
+    operator = rules.get_operator(operator_id)
+    form = EditOperatorForm(data={"role": operator.role, "active": operator.is_active})
+    if form.validate_on_submit() and form.passwords_match():
+        try:
+            rules.update_operator(
+                operator.id, role=form.role.data, active=form.active.data, password=form.password.data or None
+            )
+        except Problem as problem:
+            form.show_problem(problem)
+        else:
+            flash(f"Operator “{operator.username}” saved.", "success")
+            return redirect(url_for(".index"), 303)
+    status = 422 if form.all_errors() else 200
+    return render_template("operators/form.html", form=form, operator=operator), status
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@tokens_bp.route("/", methods=["GET", "POST"], endpoint="index")
+def tokens_page():
+    """The tokens, and a form for a new one; a new token's secret is shown on this page, once."""
+    form = TokenForm()
+    secret, status = None, 200
+    if form.validate_on_submit():
+        try:
+            token, secret = rules.create_token(form.name.data, form.role.data)
+        except Problem as problem:
+            form.show_problem(problem)
+            status = 422
+        else:
+            form = TokenForm(formdata=None)
+            flash(f"Token “{token.name}” created.", "success")
+    return render_template(
+        "tokens/list.html", form=form, tokens=rules.list_tokens(), secret=secret, revoke_form=ConfirmForm()
+    ), status
+
+
+@tokens_bp.post("/<token_id>/revoke")
+def revoke(token_id: str):
+    token = rules.revoke_token(token_id)
+    flash(f"Token “{token.name}” is revoked: calls with it are refused from now on.", "success")
+    return redirect(url_for(".index"), 303)

@@ -1,0 +1,64 @@
+"""The change history: who changed what, when, field by field.
+
+The rules call `record` just before they commit, so a change and its history row are written in
+the same transaction or not at all. Who made the change comes from `current_actor`, which the gate
+(app.auth) sets for each request; the rules themselves never see a request.
+"""
+
+from dataclasses import dataclass
+
+from flask import g, has_app_context
+
+from app.extensions import db, utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str  # "operator", "token" or "system"
+    id: str | None
+    name: str
+
+
+SYSTEM = Actor("system", None, "system")
+ACTIONS = ("create", "update", "delete")
+
+
+def current_actor() -> Actor:
+    """Who is acting: set by the gate for a request; "system" outside one (first start, the CLI)."""
+    return g.get("actor", SYSTEM) if has_app_context() else SYSTEM
+
+
+def diff(before: dict, after: dict) -> list[dict]:
+    """The fields whose values differ, in the order they first appear, with both values."""
+    changes = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changes.append({"field": name, "before": old, "after": new})
+    return changes
+
+
+def record(entity_type: str, entity_id: str, action: str, before: dict, after: dict) -> None:
+    """Add a history row to the session (the caller commits it with its own change).
+
+    `before` and `after` are snapshots of the object (JSON values by field name); only the fields
+    that differ are kept. An update that changes nothing is not recorded.
+    """
+    from app.history.models import Change
+
+    changes = diff(before, after)
+    if action == "update" and not changes:
+        return
+    actor = current_actor()
+    db.session.add(
+        Change(
+            at=utcnow(),
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            changes=changes,
+        )
+    )

@@ -1,0 +1,67 @@
+"""Reading the change history: one object's changes, and the activity log with its filters."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+
+from app.customers.rules import Page, _bad_characters
+from app.extensions import db
+from app.history.models import Change
+
+# What the activity page can filter on, with the names operators read.
+ENTITY_TYPES = {
+    "customer": "Customer",
+    "billing_profile": "Billing profile",
+    "app": "App",
+    "operator": "Operator",
+    "api_token": "API token",
+}
+
+
+def for_entity(entity_type: str, entity_id: str, limit: int = 100) -> list[Change]:
+    """The latest changes of one object, newest first."""
+    return list(
+        db.session.scalars(
+            select(Change)
+            .where(Change.entity_type == entity_type, Change.entity_id == entity_id)
+            .order_by(Change.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class ActivityFilters:
+    entity_type: str | None = None
+    actor: str | None = None  # case-insensitive substring of the actor's name
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    entity_id: str | None = None
+
+
+def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
+    where: list[ColumnElement] = []
+    if filters.entity_type:
+        where.append(Change.entity_type == filters.entity_type)
+    if filters.entity_id:
+        where.append(Change.entity_id == filters.entity_id)
+    if filters.actor:
+        where.append(Change.actor_name.icontains(filters.actor, autoescape=True))
+    if filters.since:
+        where.append(Change.at >= filters.since)
+    if filters.until:
+        where.append(Change.at < filters.until)
+    return where
+
+
+def activity(filters: ActivityFilters, page: int = 1, page_size: int = 50) -> Page:
+    """One page of changes, newest first."""
+    if any(_bad_characters(v) for v in (filters.actor, filters.entity_id) if v):
+        return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
+    where = _conditions(filters)
+    total = db.session.scalar(select(func.count()).select_from(Change).where(*where))
+    items = db.session.scalars(
+        select(Change).where(*where).order_by(Change.id.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return Page(list(items), total or 0, page, page_size)
