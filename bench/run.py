@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -111,14 +112,20 @@ def worker_memory_mb(master_pid: int) -> list[float]:
 
 LUA = """
 local requests = {%s}
+local headers = {%s}
 local i = 0
+-- Bodies may hold "{n}": each request gets a number of its own, unique across runs, for new keys.
+math.randomseed(os.time())
+local run = math.random(1, 1000000000)
 request = function()
   i = i + 1
   local r = requests[(i %% #requests) + 1]
   if r[3] then
-    return wrk.format(r[1], r[2], {["Content-Type"] = "application/json"}, r[3])
+    headers["Content-Type"] = "application/json"
+    return wrk.format(r[1], r[2], headers, (string.gsub(r[3], "{n}", run .. "-" .. i)))
   end
-  return wrk.format(r[1], r[2])
+  headers["Content-Type"] = nil
+  return wrk.format(r[1], r[2], headers)
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", latency:percentile(50), latency:percentile(95),
@@ -133,7 +140,7 @@ def _lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def measure(port: int, name: str, request, seconds: int, variants: int = 1000) -> Result:
+def measure(port: int, name: str, request, seconds: int, variants: int = 1000, headers: dict | None = None) -> Result:
     """Run wrk (one thread, two connections, like the issue's reference figures) for `seconds`,
     cycling through `variants` requests made by request(i) -> (method, path, body)."""
     entries = []
@@ -141,15 +148,19 @@ def measure(port: int, name: str, request, seconds: int, variants: int = 1000) -
         method, path, body = request(i)
         entries.append("{%s, %s, %s}" % (_lua_string(method), _lua_string(path), _lua_string(body) if body else "nil"))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % ",\n".join(entries))
+        header_lua = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
+        script.write(LUA % (",\n".join(entries), header_lua))
     command = ["wrk", "-t1", "-c2", "--timeout", "60s", "-s", script.name, f"http://127.0.0.1:{port}"]
     try:
         # One second first, not counted: each worker's first requests compile templates and queries.
         subprocess.run([*command, "-d1s"], capture_output=True, check=True)
-        out = subprocess.run([*command, f"-d{seconds}s"], capture_output=True, text=True, check=True).stdout
+        run = subprocess.run([*command, f"-d{seconds}s"], capture_output=True, text=True, check=True)
+        out = run.stdout + run.stderr
     finally:
         os.unlink(script.name)
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    line = next((line for line in out.splitlines() if line.startswith("RESULT")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result for {name}:\n{out}")
     p50, p95, p99, count, duration_us, bad_status = (int(x) for x in line.split()[1:])
     return Result(name, p50 / 1000, p95 / 1000, p99 / 1000, count / (duration_us / 1e6), bad_status, count)
 
@@ -216,6 +227,16 @@ def sample(url: str, size: int) -> dict:
             .limit(1)
         ).one()
         cursor = rules.encode_cursor(anchor.name, anchor.id)
+        # An admin's API token and console session, as an operator and a system would have them.
+        from app.auth import rules as auth_rules
+
+        operator = auth_rules.create_operator(f"bench-{time.time_ns()}", "admin", secrets.token_urlsafe(16))
+        _, token = auth_rules.create_token("bench", "admin")
+        session_cookie = app.session_interface.get_signing_serializer(app).dumps({"operator_id": operator.id})
+    credentials = {
+        "Authorization": f"Bearer {token}",
+        "Cookie": f"{app.config['SESSION_COOKIE_NAME']}={session_cookie}",
+    }
     return {
         "keys": keys,
         "ids": ids,
@@ -226,18 +247,18 @@ def sample(url: str, size: int) -> dict:
         "deep_page": deep_page,
         "cursor": cursor,
         "subject_fragment": keys[1].replace("cust-", "sub-")[:-1],  # ~10 subjects share it
+        "credentials": credentials,
     }
 
 
 def our_cases(s: dict) -> list[tuple[str, object]]:
     keys, ids = s["keys"], s["ids"]
-    run_tag = f"{time.time_ns() % 10**9:09d}"
 
     def create(i):
         body = {
             "name": f"Bench Customer {i}",
-            "key": f"bench-{run_tag}-{i}",
-            "usageAttribution": {"subjectKeys": [f"bench-sub-{run_tag}-{i}"]},
+            "key": "bench-{n}",
+            "usageAttribution": {"subjectKeys": ["bench-sub-{n}"]},
             "currency": "EUR",
         }
         return "POST", "/api/v1/customers", json.dumps(body)
@@ -282,8 +303,7 @@ def run_size(kind: str, size: int, args, workdir: Path) -> dict:
     ours, theirs = [], []
     with serve("app:create_app()", url) as (port, pid):
         for name, request in our_cases(s):
-            variants = 50_000 if name == "API create" else 1000  # every create needs a key of its own
-            ours.append(measure(port, name, request, args.seconds, variants))
+            ours.append(measure(port, name, request, args.seconds, headers=s["credentials"]))
         memory = worker_memory_mb(pid)
     with serve("bench.flask_admin_app:create_admin_app()", url) as (port, _):
         for name, request in their_cases(s):

@@ -9,9 +9,9 @@ templates or JSON.
 
 import base64
 import binascii
+import dataclasses
 import json
 import unicodedata
-import dataclasses
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
-from app.customers import search
 from app import history
+from app.customers import search
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription

@@ -7,9 +7,9 @@ from markupsafe import Markup
 
 from app.customers import rules
 from app.customers.forms import CustomerForm
+from app.history.rules import for_entity
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
-from app.history.rules import for_entity
 from app.problems import Conflict, Problem, StaleEdit
 from app.reference import countries, currencies
 
