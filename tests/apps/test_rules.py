@@ -5,7 +5,6 @@ import pytest
 from app.apps import rules
 from app.apps.rules import AppInput
 from app.billing import rules as billing_rules
-from app.ids import new_id
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed
 
 pytestmark = pytest.mark.usefixtures("ctx")
