@@ -448,15 +448,18 @@ def delete(id_or_key: str) -> Customer:
             f"({subscription.id}); cancel the subscription before deleting the customer."
         )
         raise Conflict([FieldError("currentSubscriptionId", "active_subscription", message)])
-    now = utcnow()
-    customer.deleted_at = now
-    customer.updated_at = now
-    for ident in customer.identifiers:
-        ident.deleted_at = now
     from app.apps import customer_data  # its app data and pin go with it (SPEC §2), in this transaction
 
-    customer_data.remove_for_customer(customer.id)
-    history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
+    now = utcnow()
+    # No flush before the commit: the version check must fail there, where it is turned into StaleEdit,
+    # not inside a lookup below.
+    with db.session.no_autoflush:
+        for ident in customer.identifiers:
+            ident.deleted_at = now
+        customer.deleted_at = now
+        customer.updated_at = now
+        customer_data.remove_for_customer(customer.id)
+        history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     try:
         db.session.commit()
     except StaleDataError:
