@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import history
 from app.apps.models import APP_TYPES, CustomerAppData, InstalledApp
 from app.billing import overrides
 from app.customers import rules as customer_rules
@@ -170,6 +171,7 @@ def upsert(customer_id_or_key: str, items: list[AppDataInput], indexed: bool = T
     now = utcnow()
     for _, item, app in resolved:
         row = db.session.get(CustomerAppData, (customer.id, app.id))
+        before = _snapshot(row)
         if row is None:
             row = CustomerAppData(customer_id=customer.id, app_id=app.id, type=app.type, created_at=now)
             db.session.add(row)
@@ -179,6 +181,9 @@ def upsert(customer_id_or_key: str, items: list[AppDataInput], indexed: bool = T
         )
         row.metadata_ = dict(item.metadata) if app.type == "custom_invoicing" else None
         row.updated_at = now
+        history.record(
+            "customer", customer.id, "update", {f"apps.{app.id}": before}, {f"apps.{app.id}": _snapshot(row)}
+        )
     try:
         db.session.flush()
         overrides.hold_live_customer(customer.id)
@@ -199,8 +204,22 @@ def delete(customer_id_or_key: str, app_id: str) -> None:
     row = db.session.get(CustomerAppData, (customer.id, app_id)) if is_id(app_id) else None
     if row is None:
         raise NotFound(f'Customer "{customer.name}" has no data in an app with the id "{app_id[:40]}".')
+    history.record("customer", customer.id, "update", {f"apps.{app_id}": _snapshot(row)}, {f"apps.{app_id}": None})
     db.session.delete(row)
     db.session.commit()
+
+
+def _snapshot(row: CustomerAppData | None) -> dict | None:
+    """A customer's data in one app, for the change history."""
+    if row is None:
+        return None
+    data = {
+        "type": row.type,
+        "stripeCustomerId": row.stripe_customer_id,
+        "stripeDefaultPaymentMethodId": row.stripe_default_payment_method_id,
+        "metadata": row.metadata_,
+    }
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def remove_for_customer(customer_id: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
+from app import history
 from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
@@ -104,11 +105,13 @@ def pin(customer_id_or_key: str, profile_id: str | None) -> Effective:
     _check_profile(profile_id)
     now = utcnow()
     override = db.session.get(CustomerOverride, customer.id)
+    before = override.billing_profile_id if override is not None else None
     if override is None:
         override = CustomerOverride(customer_id=customer.id, created_at=now)
         db.session.add(override)
     override.billing_profile_id = profile_id
     override.updated_at = now
+    history.record("customer", customer.id, "update", {"billingProfileId": before}, {"billingProfileId": profile_id})
     _hold(customer.id, profile_id)
     db.session.commit()
     return effective(customer)
@@ -120,6 +123,13 @@ def unpin(customer_id_or_key: str) -> None:
     customer = _live_customer(customer_id_or_key)
     override = db.session.get(CustomerOverride, customer.id)
     if override is not None:
+        history.record(
+            "customer",
+            customer.id,
+            "update",
+            {"billingProfileId": override.billing_profile_id},
+            {"billingProfileId": None},
+        )
         db.session.delete(override)
         db.session.commit()
 

@@ -144,3 +144,22 @@ def test_the_activity_page_pages(app, client):
 
 def test_control_characters_in_filters_match_nothing(client):
     assert "No change matches" in client.get("/activity/?actor=a%00&entity=%00").text
+
+
+def test_billing_profile_choice_and_app_data_are_recorded_on_the_customer(app, client):
+    from tests.billing.test_customer_overrides import install_stripe, make_customer, make_profile
+
+    stripe = install_stripe(app)
+    customer = make_customer(client)
+    profile = make_profile(client, app, app_id=stripe)
+    client.put(f"/api/v1/billing/customers/{customer}", json={"billingProfileId": profile})
+    client.put(f"/api/v1/customers/{customer}/stripe", json={"stripeCustomerId": "cus_1"})
+    client.delete(f"/api/v1/customers/{customer}/apps/{stripe}")
+    client.delete(f"/api/v1/billing/customers/{customer}")
+
+    pinned, stripe_set, stripe_cleared, unpinned = changes(app, entity_id=customer)[1:]
+    assert fields(pinned) == {"billingProfileId": (None, profile)}
+    assert fields(stripe_set)[f"apps.{stripe}"][1]["stripeCustomerId"] == "cus_1"
+    assert fields(stripe_cleared)[f"apps.{stripe}"][1] is None
+    assert fields(unpinned) == {"billingProfileId": (profile, None)}
+    assert all(c.actor_type == "token" for c in (pinned, stripe_set, stripe_cleared, unpinned))
