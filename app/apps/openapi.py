@@ -2,7 +2,7 @@
 
 from app.apps import rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, problem, ref
+from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, ref
 
 ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."}
 TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -19,19 +19,6 @@ PAGING = [
     query("page", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE, "default": 1}),
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
 ]
-
-
-def paginated(item: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["totalCount", "page", "pageSize", "items"],
-        "properties": {
-            "totalCount": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "pageSize": {"type": "integer", "minimum": 1},
-            "items": {"type": "array", "items": item},
-        },
-    }
 
 
 def _path_param(name: str, description: str, schema: dict | None = None) -> dict:
@@ -221,7 +208,7 @@ SCHEMAS = {
     "SandboxAppReplaceUpdate": _update_schema("sandbox", {}),
     "StripeAppReplaceUpdate": _update_schema("stripe", {"secretAPIKey": _STRIPE_KEY}),
     "CustomInvoicingAppReplaceUpdate": _update_schema("custom_invoicing", _HOOKS),
-    "AppPaginatedResponse": paginated(ref("App")),
+    "AppPaginatedResponse": paginated("App"),
     "AppCapability": {
         "type": "object",
         "required": ["type", "key", "name", "description"],
@@ -246,7 +233,7 @@ SCHEMAS = {
             },
         },
     },
-    "MarketplaceListingPaginatedResponse": paginated(ref("MarketplaceListing")),
+    "MarketplaceListingPaginatedResponse": paginated("MarketplaceListing"),
     "MarketplaceInstallRequestPayload": {"type": "object", "properties": _INSTALL_PAYLOAD},
     "MarketplaceApiKeyInstallRequestPayload": {
         "type": "object",
@@ -306,7 +293,7 @@ PATHS |= {
             "summary": "A customer's data in the installed apps",
             "parameters": [*PAGING, query("type", {"type": "string", "enum": list(rules.LISTINGS)})],
             "responses": {
-                "200": json_response(paginated(ref("CustomerAppData")), "The data."),
+                "200": json_response(paginated("CustomerAppData"), "The data."),
                 **ERRORS,
                 "404": _NO_CUSTOMER,
             },
