@@ -57,6 +57,7 @@ WRITE_ROLE = {
     "apps_api.upsert_customer_apps": "editor",
     "apps_api.upsert_customer_stripe": "editor",
     "apps_api.delete_customer_app": "editor",
+    "customers.save_app_data": "editor",
     "billing_api.upsert_override": "editor",
     "billing_api.delete_override": "editor",
 }

@@ -55,7 +55,10 @@ def get(customer_id: str) -> Effective:
     return effective(customer_rules.get(customer_id))
 
 
-def _check_profile(profile_id: str | None, field: str = "billingProfileId") -> None:
+def check_profile(profile_id: str | None, field: str = "billingProfileId") -> None:
+    """Raises Invalid unless `profile_id` is None (follow the default) or a live profile's id.
+
+    The console checks before saving a customer, so a refused choice saves nothing."""
     if profile_id is None:
         return
     profile = db.session.get(BillingProfile, profile_id) if is_id(profile_id) else None
@@ -94,7 +97,7 @@ def _hold(customer_id: str, profile_id: str | None) -> None:
         )
         if live is None:
             db.session.rollback()
-            _check_profile(profile_id)
+            check_profile(profile_id)
             raise Invalid([FieldError("billingProfileId", "unknown_profile", "The billing profile was deleted.")])
 
 
@@ -102,7 +105,7 @@ def pin(customer_id_or_key: str, profile_id: str | None) -> Effective:
     """Create or replace a customer's override: pinned to `profile_id`, or following the default
     when None. Raises NotFound, PreconditionFailed (deleted customer) or Invalid (bad profile)."""
     customer = _live_customer(customer_id_or_key)
-    _check_profile(profile_id)
+    check_profile(profile_id)
     now = utcnow()
     override = db.session.get(CustomerOverride, customer.id)
     before = override.billing_profile_id if override is not None else None
@@ -183,8 +186,11 @@ def without_pin() -> ColumnElement:
     return ~_pinned_to()
 
 
-def profile_names_for(customers: list[Customer]) -> dict[str, tuple[str, bool]]:
-    """customer id → (effective profile name, pinned?) for a page of customers."""
+def profile_names_for(
+    customers: list[Customer], default: BillingProfile | None | bool = False
+) -> dict[str, tuple[str, bool]]:
+    """customer id → (effective profile name, pinned?) for a page of customers, in one query
+    (two unless the caller, who has it already, passes the `default` profile)."""
     ids = [c.id for c in customers]
     if not ids:
         return {}
@@ -195,7 +201,8 @@ def profile_names_for(customers: list[Customer]) -> dict[str, tuple[str, bool]]:
             .where(CustomerOverride.customer_id.in_(ids))
         ).all()
     )
-    default = billing_rules.default_profile()
+    if default is False:
+        default = billing_rules.default_profile()
     default_name = default.name if default else None
     return {i: (pins[i], True) if i in pins else (default_name, False) for i in ids}
 

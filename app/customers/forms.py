@@ -11,7 +11,9 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 
+from app.billing import rules as billing_rules
 from app.customers import rules
+from app.formutil import ProblemForm
 from app.problems import FieldError, Invalid, Problem
 from app.reference import countries, currencies
 
@@ -29,6 +31,14 @@ def _country_choices():
     return [("", "No country")] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]
 
 
+def _billing_profile_choices():
+    """ "Default profile (currently: X)" (empty value: follow the default), then each live profile."""
+    profiles = billing_rules.live_profiles()
+    default = next((p for p in profiles if p.is_default), None)
+    first = f"Default profile (currently: {default.name})" if default else "Default profile (none is set)"
+    return [("", first)] + [(p.id, p.name) for p in profiles]
+
+
 # The API's field names (used by the rules' errors) → this form's fields.
 FIELD_FOR = {
     "name": "name",
@@ -36,6 +46,7 @@ FIELD_FOR = {
     "description": "description",
     "primaryEmail": "primary_email",
     "currency": "currency",
+    "billingProfileId": "billing_profile",
     **{f"billingAddress.{api}": f"address_{attr}" for attr, api in rules.ADDRESS_FIELDS.items()},
 }
 SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[(\d+)\]")
@@ -49,6 +60,13 @@ class CustomerForm(FlaskForm):
         description="Your own id for this customer, e.g. its id in your CRM. Exact match, case-sensitive. Optional.",
     )
     description = TextAreaField("Description")
+    billing_profile = SelectField(
+        "Billing profile",
+        choices=_billing_profile_choices,
+        validate_choice=False,
+        description="Which profile invoices this customer. The default one, whichever it is at the time, "
+        "or pin the customer to a profile of your choice.",
+    )
     primary_email = StringField("Primary email", render_kw={"type": "email", "autocomplete": "off"})
     currency = SelectField("Currency", choices=_currency_choices, validate_choice=False)
     address_country = SelectField("Country", choices=_country_choices, validate_choice=False)
@@ -71,7 +89,7 @@ class CustomerForm(FlaskForm):
     # --- from and to a customer ---------------------------------------------------------
 
     @classmethod
-    def for_customer(cls, customer) -> "CustomerForm":
+    def for_customer(cls, customer, pinned_profile_id: str | None = None) -> "CustomerForm":
         form = cls(
             data={
                 "name": customer.name,
@@ -79,6 +97,7 @@ class CustomerForm(FlaskForm):
                 "description": customer.description or "",
                 "primary_email": customer.primary_email or "",
                 "currency": customer.currency or "",
+                "billing_profile": pinned_profile_id or "",
                 **{f"address_{attr}": getattr(customer, f"address_{attr}") or "" for attr in rules.ADDRESS_FIELDS},
                 "subject_keys": customer.subject_keys or [""],
                 "metadata": [{"key": k, "value": v} for k, v in customer.metadata_.items()] or [{}],
@@ -179,4 +198,117 @@ class CustomerForm(FlaskForm):
                     found += [(sub.id, e) for sub in subfields for e in sub.errors]
             elif field.type != "FormField":
                 found += [(field.id, e) for e in field.errors]
+        return found + [("", e) for e in self.form_errors_extra]
+
+
+# --- Customer app data (the editors on the customer page) -----------------------------------
+
+
+class StripeDataForm(ProblemForm):
+    """One customer's data in one Stripe app. Prefixed with the app, so each app's fields are its own."""
+
+    FIELD_FOR = {
+        "stripeCustomerId": "stripe_customer_id",
+        "stripeDefaultPaymentMethodId": "stripe_default_payment_method_id",
+    }
+    stripe_customer_id = StringField(
+        "Stripe customer id",
+        description="The customer's id in Stripe, e.g. cus_NffrFeUfNV2Hib.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    stripe_default_payment_method_id = StringField(
+        "Default payment method id",
+        description="Optional, e.g. pm_1Q0PsIJvEtkwdCNYMSaVuRz6.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+    @classmethod
+    def for_row(cls, app_id: str, row) -> "StripeDataForm":
+        data = {}
+        if row is not None:
+            data = {
+                "stripe_customer_id": row.stripe_customer_id or "",
+                "stripe_default_payment_method_id": row.stripe_default_payment_method_id or "",
+            }
+        return cls(formdata=None, prefix=f"app-{app_id}", data=data)
+
+    def to_input(self, app_id: str):
+        from app.apps.customer_data import AppDataInput
+
+        return AppDataInput(
+            type="stripe",
+            app_id=app_id,
+            stripe_customer_id=(self.stripe_customer_id.data or "").strip(),
+            stripe_default_payment_method_id=(self.stripe_default_payment_method_id.data or "").strip() or None,
+        )
+
+
+class InvoicingDataForm(ProblemForm):
+    """One customer's metadata in one custom invoicing app: key and value rows."""
+
+    metadata = FieldList(FormField(MetadataEntry), min_entries=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.focus_id: str | None = None
+
+    @classmethod
+    def for_row(cls, app_id: str, row) -> "InvoicingDataForm":
+        rows = [{"key": k, "value": v} for k, v in ((row.metadata_ or {}) if row is not None else {}).items()]
+        return cls(formdata=None, prefix=f"app-{app_id}", data={"metadata": rows or [{}]})
+
+    def _filled(self) -> list[tuple[int, str, str]]:
+        rows = []
+        for i, entry in enumerate(self.metadata.entries):
+            key, value = entry.form.key.data or "", entry.form.value.data or ""
+            if key.strip() or value.strip():
+                rows.append((i, key, value))
+        return rows
+
+    def apply_row_action(self, action: str) -> bool:
+        """Add or remove a row; returns whether the action was one."""
+        match = ROW_ACTION.fullmatch(action or "")
+        if not match or match.group(2) != "metadata":
+            return False
+        verb, _, index = match.groups()
+        if verb == "add":
+            self.focus_id = self.metadata.append_entry().form.key.id
+        elif index is not None and int(index) < len(self.metadata.entries):
+            self.metadata.entries.pop(int(index))
+            if not self.metadata.entries:
+                self.metadata.append_entry()
+        return True
+
+    def to_input(self, app_id: str):
+        """Raises Invalid for a key typed twice (which the API's JSON object cannot express)."""
+        from app.apps.customer_data import AppDataInput
+
+        metadata: dict[str, str] = {}
+        duplicates = []
+        for i, key, value in self._filled():
+            if key in metadata:
+                duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
+            metadata[key] = value
+        if duplicates:
+            raise Invalid(duplicates)
+        return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata)
+
+    def show_problem(self, problem: Problem) -> None:
+        rows = {key: i for i, key, _ in reversed(self._filled())}
+        for error in problem.errors:
+            target = None
+            if error.field.startswith("metadata-row-"):
+                target = self.metadata.entries[int(error.field.removeprefix("metadata-row-"))].form.key
+            elif error.field.startswith("metadata."):
+                row = rows.get(error.field.removeprefix("metadata."))
+                target = self.metadata.entries[row].form.key if row is not None else None
+            if target is not None:
+                target.errors = [*target.errors, error]
+            else:
+                self.form_errors_extra.append(error)
+        if not problem.errors:
+            self.form_errors_extra.append(FieldError("", "problem", problem.detail))
+
+    def all_errors(self) -> list[tuple[str, object]]:
+        found = [(e.form.key.id, err) for e in self.metadata.entries for err in e.form.key.errors]
         return found + [("", e) for e in self.form_errors_extra]

@@ -4,9 +4,15 @@ from functools import cache
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 
+from app.apps import customer_data
+from app.apps.models import CustomerAppData, InstalledApp
+from app.billing import overrides
+from app.billing import rules as billing_rules
 from app.customers import rules
-from app.customers.forms import CustomerForm
+from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
+from app.extensions import db
 from app.history.rules import for_entity
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
@@ -29,7 +35,7 @@ SORTS = {
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
-FILTER_ARGS = ("q", "currency", "plan", "subjects", "deleted")
+FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted")
 
 
 @cache
@@ -68,13 +74,15 @@ def _int_arg(name: str, default: int, allowed=None) -> int:
     return max(value, 1)
 
 
-def _list_state() -> dict:
+def _list_state(profile_ids=()) -> dict:
     """The list's whole state, read from the query string (so a URL can be shared)."""
     sort = request.args.get("sort", "name")
+    profile = request.args.get("billing_profile", "")
     return {
         "q": request.args.get("q", "").strip(),
         "currency": request.args.get("currency", "") if request.args.get("currency", "") in currencies() else "",
         "plan": request.args.get("plan", ""),
+        "billing_profile": profile if profile in profile_ids else "",
         "subjects": request.args.get("subjects", "") if request.args.get("subjects") in ("with", "without") else "",
         "deleted": "1" if request.args.get("deleted") == "1" else "",
         "sort": sort if sort in SORTS else "name",
@@ -98,7 +106,9 @@ def _list_url(state: dict, cursors: dict[int, str | None] | None = None, **chang
 
 
 def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed: bool = False):
-    state = _list_state()
+    # The live profiles, for the filter, and the default among them, for the column (one query).
+    profiles = billing_rules.live_profiles()
+    state = _list_state({p.id for p in profiles})
     order_by, descending = SORTS[state["sort"]]
     filters = rules.CustomerFilters(
         search=state["q"] or None,
@@ -106,6 +116,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         plan_key=state["plan"] or None,
         has_subjects={"with": True, "without": False}.get(state["subjects"]),
         include_deleted=bool(state["deleted"]),
+        billing_profile_id=state["billing_profile"] or None,
     )
     page = rules.list_customers(filters, state["page"], state["size"], order_by, descending, state["after"] or None)
     if not page.items and page.total and state["page"] > page.pages:
@@ -122,6 +133,9 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "plans": plan_rules.live_plans(),
         # The current plan of each customer on the page, in one query.
         "current": plan_rules.current_subscriptions([c.id for c in page.items]),
+        "profiles": profiles,
+        # The effective billing profile of each customer on the page, in one more query.
+        "billing": overrides.profile_names_for(page.items, next((p for p in profiles if p.is_default), None)),
         "lookup_key": lookup_key,
         "lookup_missed": lookup_missed,
     }
@@ -188,13 +202,28 @@ def _lock_currency(form: CustomerForm, customer) -> None:
         form.currency_lock = subscription
 
 
+def _save_billing_profile(form: CustomerForm, customer) -> None:
+    """Pin the saved customer to the chosen profile, or let it follow the default (no write if
+    nothing changed). Raises Invalid (the profile was deleted meanwhile)."""
+    chosen = form.billing_profile.data or None
+    current = overrides.effective(customer)
+    if chosen is None and current.override is not None:
+        overrides.unpin(customer.id)
+    elif chosen is not None and (not current.pinned or current.override.billing_profile_id != chosen):
+        overrides.pin(customer.id, chosen)
+
+
 def _handle_post(form: CustomerForm, save, customer=None):
-    """The shared POST path of create and edit: row buttons, then save through the rules."""
+    """The shared POST path of create and edit: row buttons, then save through the rules.
+
+    The billing profile choice is checked first (a refused one saves nothing), then saved after the
+    customer through the overrides rules."""
     action = request.form.get("action", "save")
     form.changed_rows = form.apply_row_action(action)
     if form.changed_rows:
         return _render_form(form, customer)
     try:
+        overrides.check_profile(form.billing_profile.data or None)
         saved = save(form)
     except StaleEdit as problem:
         current = rules.get(customer.id)
@@ -204,6 +233,14 @@ def _handle_post(form: CustomerForm, save, customer=None):
     except Problem as problem:
         form.show_problem(problem)
         return _render_form(form, customer, 422)
+    try:
+        _save_billing_profile(form, saved)
+    except Problem as problem:
+        # The profile went between the check and the pin: the customer is saved, the choice is not.
+        # Show the saved customer's edit form, the choice refused beside its field.
+        form.version.data = str(saved.version)
+        form.show_problem(problem)
+        return _render_form(form, saved, 422)
     if action == "save_add":
         flash(f"Customer “{saved.name}” saved. Add another one below.", "success")
         return redirect(url_for(".create"), 303)
@@ -221,12 +258,16 @@ def create():
 
 @bp.get("/<customer_id>")
 def show(customer_id: str):
-    customer = rules.get(customer_id)
+    return _render_show(rules.get(customer_id))
+
+
+def _render_show(customer, editors: dict | None = None, status: int = 200):
+    """The customer page; `editors` replaces some apps' editors (one posted with errors)."""
     subscriptions = plan_rules.history(customer.id)
     subscribe_form = None
     if not customer.is_deleted and not any(s.is_active for s in subscriptions):
         subscribe_form = SubscribeForm(customer=customer, plans=plan_rules.live_plans())
-    return render_template(
+    html = render_template(
         "customers/show.html",
         customer=customer,
         currencies=currencies(),
@@ -234,7 +275,85 @@ def show(customer_id: str):
         subscriptions=subscriptions,
         subscribe_form=subscribe_form,
         changes=for_entity("customer", customer.id),
+        billing=overrides.effective(customer),
+        app_editors=_app_editors(customer, editors or {}),
     )
+    return html, status
+
+
+# --- Customer app data: one editor per installed app on the customer page -------------------
+
+EDITOR_FORMS = {"stripe": StripeDataForm, "custom_invoicing": InvoicingDataForm}
+
+
+def _installed_apps() -> list[InstalledApp]:
+    return list(
+        db.session.scalars(
+            select(InstalledApp)
+            .where(InstalledApp.deleted_at.is_(None))
+            .order_by(InstalledApp.created_at, InstalledApp.id)
+        )
+    )
+
+
+def _app_editors(customer, editors: dict) -> list[dict]:
+    """For each installed app: the app, the customer's data in it, and its editor's form."""
+    rows = {
+        row.app_id: row
+        for row in db.session.scalars(select(CustomerAppData).where(CustomerAppData.customer_id == customer.id))
+    }
+    found = []
+    for app in _installed_apps():
+        editor = editors.get(app.id) or {}
+        form_class = EDITOR_FORMS.get(app.type)
+        form = editor.get("form") or (form_class.for_row(app.id, rows.get(app.id)) if form_class else None)
+        found.append({"app": app, "row": rows.get(app.id), "form": form, "message": editor.get("message")})
+    return found
+
+
+@bp.post("/<customer_id>/apps/<app_id>")
+def save_app_data(customer_id: str, app_id: str):
+    """Save (or, for Stripe, clear) one app's data of a customer, or add or remove a metadata row.
+
+    htmx gets the app's section back: saved with a message, or with the errors in place and what
+    was typed kept (422, 409 for a Stripe customer id another customer has). Without JavaScript:
+    POST-redirect-GET with a flash, or the whole page with the errors.
+    """
+    customer = rules.get(customer_id)
+    app = db.session.get(InstalledApp, app_id)
+    if app is None or app.is_deleted or app.type not in EDITOR_FORMS:
+        abort(404)
+    if customer.is_deleted:
+        flash("This customer is deleted: its app data cannot change.", "error")
+        return redirect(url_for(".show", customer_id=customer.id), 303)
+    form = EDITOR_FORMS[app.type](prefix=f"app-{app.id}")
+    action = request.form.get("action", "save")
+    htmx = request.headers.get("HX-Request") == "true"
+    status, message = 200, None
+    if isinstance(form, InvoicingDataForm) and form.apply_row_action(action):
+        pass  # only the rows changed: nothing is saved yet
+    else:
+        try:
+            if action == "clear":
+                customer_data.delete(customer.id, app.id)
+                message = f"{app.name} data removed."
+            else:
+                customer_data.upsert(customer.id, [form.to_input(app.id)], indexed=False)
+                message = f"{app.name} data saved."
+        except Problem as problem:
+            form.show_problem(problem)
+            status = 409 if isinstance(problem, Conflict) else 422
+        else:
+            if not htmx:
+                flash(message, "success")
+                return redirect(url_for(".show", customer_id=customer.id, _anchor=f"app-{app.id}"), 303)
+            form = None  # the section shows what is saved now
+    if not htmx:
+        return _render_show(customer, {app.id: {"form": form}}, status)
+    editor = next(
+        e for e in _app_editors(customer, {app.id: {"form": form, "message": message}}) if e["app"].id == app.id
+    )
+    return render_template("customers/_app_data.html", customer=customer, editor=editor), status
 
 
 @bp.route("/<customer_id>/edit", methods=["GET", "POST"])
@@ -249,7 +368,8 @@ def edit(customer_id: str):
         return _handle_post(
             form, lambda f: rules.replace(customer.id, f.to_input(), expected_version=f.expected_version), customer
         )
-    form = CustomerForm.for_customer(customer)
+    effective = overrides.effective(customer)
+    form = CustomerForm.for_customer(customer, effective.override.billing_profile_id if effective.pinned else None)
     _lock_currency(form, customer)
     return _render_form(form, customer)
 

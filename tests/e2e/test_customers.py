@@ -29,7 +29,7 @@ def assert_created(page):
     expect(page.get_by_role("status").first).to_contain_text("Customer “Acme Industries” saved.")
     subjects = page.get_by_role("region", name="Subjects")
     expect(subjects).to_contain_text("acme-batch")
-    expect(page.get_by_role("region", name="Metadata")).to_contain_text("CRM-42")
+    expect(page.get_by_role("region", name="Metadata", exact=True)).to_contain_text("CRM-42")
     expect(page.get_by_role("region", name="Billing address")).to_contain_text("Hungary")
 
 
