@@ -1,9 +1,9 @@
 """The billing profiles part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
-from app.apps.openapi import ID, PAGING, TIMESTAMP, paginated, query
+from app.apps.openapi import ID, PAGING, TIMESTAMP, query
 from app.billing import rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, problem, ref
+from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, ref
 
 PROFILE_ID = {
     "name": "id",
@@ -188,7 +188,7 @@ SCHEMAS = {
     },
     "BillingProfileCreate": _profile_input_schema(for_create=True),
     "BillingProfileReplaceUpdateWithWorkflow": _profile_input_schema(for_create=False),
-    "BillingProfilePaginatedResponse": paginated(ref("BillingProfile")),
+    "BillingProfilePaginatedResponse": paginated("BillingProfile"),
     "AppReference": {
         "type": "object",
         "required": ["id"],
@@ -299,7 +299,7 @@ PATHS |= {
                 ),
                 *PAGING,
             ],
-            "responses": {"200": json_response(paginated(ref("CustomerOverride")), "The customers."), **ERRORS},
+            "responses": {"200": json_response(paginated("CustomerOverride"), "The customers."), **ERRORS},
         },
     },
     "/api/v1/billing/customers/{customerId}": {
