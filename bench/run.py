@@ -316,11 +316,13 @@ def run_size(kind: str, size: int, args, workdir: Path) -> dict:
         "ours": ours,
         "theirs": theirs,
         "memory": memory,
+        "seconds": args.seconds,
     }
 
 
 def report(run: dict) -> str:
     s = run["sample"]
+    seconds = run["seconds"]
     lines = [
         f"### {run['kind']}, {run['size']:,} customers",
         "",
@@ -347,9 +349,12 @@ def report(run: dict) -> str:
         versus = f"{other.p50 / r.p50:,.0f}× faster" if other and not other.bad_status else ""
         if other and other.bad_status:
             versus = f"(Flask-Admin: {other.bad_status} errors in {other.count})"
+        if other and other.count == 0:
+            versus = f"Flask-Admin answered nothing within {seconds} s"
+        theirs_p50 = f"{other.p50:,.1f}" if other and other.count else ""
         lines.append(
             f"| {r.name} | {r.p50:.2f} | {r.p95:.2f} | {r.p99:.2f} | {r.rps:,.0f} | "
-            f"{r.count:,} ({r.bad_status}) | {target_text} | {f'{other.p50:,.1f}' if other else ''} | {versus} |"
+            f"{r.count:,} ({r.bad_status}) | {target_text} | {theirs_p50} | {versus} |"
         )
     return "\n".join(lines) + "\n"
 
