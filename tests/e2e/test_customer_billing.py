@@ -42,22 +42,30 @@ def test_pin_a_customer_to_a_profile_and_return_it_to_the_default(console, page,
     expect(details).to_contain_text("Default billing profile (default)")
 
 
+def _app_data_post(response) -> bool:
+    return response.request.method == "POST" and "/apps/" in response.url
+
+
 def set_change_and_clear(page, console, customer, app_id):
     page.goto(f"{console}/customers/{customer}")
     section = page.locator(f"#app-{app_id}")
     section.get_by_label("Stripe customer id").fill("cus_First1")
-    section.get_by_role("button", name="Save Stripe EU data").click()
+    with page.expect_response(_app_data_post):
+        section.get_by_role("button", name="Save Stripe EU data").click()
     expect(page.get_by_role("status").filter(has_text="Stripe EU data saved.")).to_be_visible()
     section = page.locator(f"#app-{app_id}")
     expect(section.get_by_label("Stripe customer id")).to_have_value("cus_First1")
 
     section.get_by_label("Stripe customer id").fill("cus_Second2")
     section.get_by_label("Default payment method id").fill("pm_Card1")
-    section.get_by_role("button", name="Save Stripe EU data").click()
+    # Wait for each answer: "saved" is already on the page from the first save.
+    with page.expect_response(_app_data_post):
+        section.get_by_role("button", name="Save Stripe EU data").click()
     expect(page.get_by_role("status").filter(has_text="Stripe EU data saved.")).to_be_visible()
     expect(page.locator(f"#app-{app_id}").get_by_label("Stripe customer id")).to_have_value("cus_Second2")
 
-    page.locator(f"#app-{app_id}").get_by_role("button", name="Clear Stripe EU data").click()
+    with page.expect_response(_app_data_post):
+        page.locator(f"#app-{app_id}").get_by_role("button", name="Clear Stripe EU data").click()
     expect(page.get_by_role("status").filter(has_text="Stripe EU data removed.")).to_be_visible()
     expect(page.locator(f"#app-{app_id}").get_by_label("Stripe customer id")).to_have_value("")
     expect(page.locator(f"#app-{app_id}").get_by_role("button", name="Clear Stripe EU data")).to_have_count(0)
