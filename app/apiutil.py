@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+from flask import Response, jsonify, request
 
 from app.problems import FieldError, Invalid
 
@@ -154,3 +154,11 @@ def timestamp(value: datetime | None) -> str | None:
 
 def without_nulls(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if v is not None}
+
+
+def created(body: dict, location: str) -> Response:
+    """201 Created with the new object and where to find it."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
 from app.apps.api import app_json
 from app.billing import rules
 from app.billing.models import BillingProfile
@@ -178,10 +178,7 @@ def list_profiles():
 @bp.post("/billing/profiles")
 def create_profile():
     profile = rules.create(profile_input(json_body()))
-    response = jsonify(profile_json(profile))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_profile", id=profile.id)
-    return response
+    return created(profile_json(profile), url_for(".get_profile", id=profile.id))
 
 
 @bp.get("/billing/profiles/<id>")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
 from app.customers import rules
 from app.customers.models import Customer
 from app.plans import rules as plan_rules
@@ -67,10 +67,7 @@ def customer_input(body) -> rules.CustomerInput:
 @bp.post("/customers")
 def create_customer():
     customer = rules.create(customer_input(json_body()))
-    response = jsonify(customer_json(customer))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_customer", customer_id_or_key=customer.id)
-    return response
+    return created(customer_json(customer), url_for(".get_customer", customer_id_or_key=customer.id))
 
 
 @bp.get("/customers")

@@ -18,6 +18,30 @@ from app.problems import FieldError, Invalid, Problem
 from app.reference import countries, currencies
 
 
+def filled_metadata_rows(entries) -> list[tuple[int, str, str]]:
+    """(row index, key, value) of the metadata rows that have something in them."""
+    rows = []
+    for i, entry in enumerate(entries):
+        key, value = entry.form.key.data or "", entry.form.value.data or ""
+        if key.strip() or value.strip():
+            rows.append((i, key, value))
+    return rows
+
+
+def metadata_from_rows(rows: list[tuple[int, str, str]]) -> dict[str, str]:
+    """The rows as a map. Raises Invalid for a key typed twice, which only a form can express (a JSON
+    object cannot hold the same key twice); the error names the row (`metadata-row-N`)."""
+    metadata: dict[str, str] = {}
+    duplicates = []
+    for i, key, value in rows:
+        if key in metadata:
+            duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
+        metadata[key] = value
+    if duplicates:
+        raise Invalid(duplicates)
+    return metadata
+
+
 class MetadataEntry(Form):
     key = StringField("Key")
     value = StringField("Value")
@@ -111,24 +135,12 @@ class CustomerForm(FlaskForm):
         return [(i, entry.data) for i, entry in enumerate(self.subject_keys.entries) if (entry.data or "").strip()]
 
     def _filled_metadata(self) -> list[tuple[int, str, str]]:
-        rows = []
-        for i, entry in enumerate(self.metadata.entries):
-            key, value = entry.form.key.data or "", entry.form.value.data or ""
-            if key.strip() or value.strip():
-                rows.append((i, key, value))
-        return rows
+        return filled_metadata_rows(self.metadata.entries)
 
     def to_input(self) -> rules.CustomerInput:
         """What was typed, as the rules take it. Raises Invalid for a metadata key typed twice,
         which only a form can express (a JSON object cannot hold the same key twice)."""
-        metadata: dict[str, str] = {}
-        duplicates = []
-        for i, key, value in self._filled_metadata():
-            if key in metadata:
-                duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
-            metadata[key] = value
-        if duplicates:
-            raise Invalid(duplicates)
+        metadata = metadata_from_rows(self._filled_metadata())
         address = rules.Address(**{attr: getattr(self, f"address_{attr}").data for attr in rules.ADDRESS_FIELDS})
         return rules.CustomerInput(
             name=self.name.data or "",
@@ -258,12 +270,7 @@ class InvoicingDataForm(ProblemForm):
         return cls(formdata=None, prefix=f"app-{app_id}", data={"metadata": rows or [{}]})
 
     def _filled(self) -> list[tuple[int, str, str]]:
-        rows = []
-        for i, entry in enumerate(self.metadata.entries):
-            key, value = entry.form.key.data or "", entry.form.value.data or ""
-            if key.strip() or value.strip():
-                rows.append((i, key, value))
-        return rows
+        return filled_metadata_rows(self.metadata.entries)
 
     def apply_row_action(self, action: str) -> bool:
         """Add or remove a row; returns whether the action was one."""
@@ -283,15 +290,7 @@ class InvoicingDataForm(ProblemForm):
         """Raises Invalid for a key typed twice (which the API's JSON object cannot express)."""
         from app.apps.customer_data import AppDataInput
 
-        metadata: dict[str, str] = {}
-        duplicates = []
-        for i, key, value in self._filled():
-            if key in metadata:
-                duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
-            metadata[key] = value
-        if duplicates:
-            raise Invalid(duplicates)
-        return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata)
+        return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata_from_rows(self._filled()))
 
     def show_problem(self, problem: Problem) -> None:
         rows = {key: i for i, key, _ in reversed(self._filled())}

@@ -8,7 +8,7 @@ shaped as its FlatPrice: `{"type": "flat", "amount": "12.50"}`). Changes take ef
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
 from app.customers.rules import MAX_PAGE_SIZE
 from app.plans import rules
 from app.plans.models import Plan, Subscription
@@ -137,10 +137,7 @@ def list_plans():
 @bp.post("/plans")
 def create_plan():
     plan = rules.create_plan(_plan_input(json_body(), creating=True))
-    response = jsonify(plan_json(plan))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_plan", plan_id_or_key=plan.id)
-    return response
+    return created(plan_json(plan), url_for(".get_plan", plan_id_or_key=plan.id))
 
 
 @bp.get("/plans/<path:plan_id_or_key>")
@@ -173,10 +170,7 @@ def create_subscription():
     if reader.errors:
         raise Invalid(reader.errors)
     subscription = rules.subscribe(plan_key, customer_id=customer_id, customer_key=customer_key)
-    response = jsonify(subscription_json(subscription))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_subscription", subscription_id=subscription.id)
-    return response
+    return created(subscription_json(subscription), url_for(".get_subscription", subscription_id=subscription.id))
 
 
 @bp.get("/subscriptions/<subscription_id>")
