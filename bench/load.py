@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from ulid import ULID
 
+from app.customers.search import SQLITE_FILL_DOCS
+
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 SUFFIXES = [
     "Labs",
@@ -163,10 +165,7 @@ def load(url: str, n: int) -> float:
             done += len(batch_c)
             _progress(done, n, started)
         if sqlite:
-            conn.exec_driver_sql(
-                "INSERT INTO customer_search_docs (customer_id, name, key, primary_email, subjects, created_at, live) "
-                "SELECT id, name, key, primary_email, subjects_text, created_at, deleted_at IS NULL FROM customers"
-            )
+            conn.exec_driver_sql(SQLITE_FILL_DOCS)
             conn.exec_driver_sql(trigger_sql)
         else:
             conn.exec_driver_sql(

@@ -588,23 +588,13 @@ def _conditions(filters: CustomerFilters) -> list[ColumnElement]:
     return where
 
 
-@dataclass
-class _Listing:
-    """Where a list's rows come from: the customers table, or on SQLite the search index when the
-    list is a text search (search.indexed_listing): then the index's own rows are sorted, and the
-    customers table is read only for the page that is shown."""
-
-    id_column: ColumnElement
-    sort_column: ColumnElement
-    source: object
-    where: list[ColumnElement]
-
-
-def _listing(filters: CustomerFilters, order_by: str) -> _Listing:
+def _listing(filters: CustomerFilters, order_by: str) -> search.Listing:
+    """Where the list's rows come from: the customers table, or on SQLite the search index when the
+    list is a text search (then the customers table is read only for the page that is shown)."""
     indexed = search.indexed_listing(filters, order_by, _conditions(_without_text(filters)))
     if indexed is not None:
-        return _Listing(*indexed)
-    return _Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters))
+        return indexed
+    return search.Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters))
 
 
 def _without_text(filters: CustomerFilters) -> CustomerFilters:
@@ -612,12 +602,13 @@ def _without_text(filters: CustomerFilters) -> CustomerFilters:
     return dataclasses.replace(filters, name=None, primary_email=None, subject=None, search=None, include_deleted=True)
 
 
-def _count(filters: CustomerFilters, listing: _Listing) -> tuple[int, bool]:
+def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool]:
     """(total, whether it is only a lower bound)."""
     if not filters.narrows():
         live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
         return (live + deleted if filters.include_deleted else live), False
-    capped = select(literal(1)).select_from(listing.source).where(*listing.where).limit(COUNT_LIMIT + 1).subquery()
+    source = listing.count_source if listing.count_source is not None else listing.source
+    capped = select(literal(1)).select_from(source).where(*listing.where).limit(COUNT_LIMIT + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(capped)) or 0
     return min(found, COUNT_LIMIT), found > COUNT_LIMIT
 
@@ -645,31 +636,33 @@ def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
         return None
 
 
-def _beyond(listing: _Listing, position: tuple, descending: bool) -> ColumnElement:
+def _beyond(listing: search.Listing, position: tuple, descending: bool) -> ColumnElement:
     """Rows after `position` in the list's order (the order is always the sort column, then id)."""
     ours = tuple_(listing.sort_column, listing.id_column)
     theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
     return ours < theirs if descending else ours > theirs
 
 
-def _walk(listing: _Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
+def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
     """(id, sort value) of up to `limit` rows in this order, after `position` or after `skip` rows."""
     order = [listing.sort_column, listing.id_column]
     query = (
         select(listing.id_column, listing.sort_column)
         .select_from(listing.source)
-        .where(*listing.where)
         .order_by(*(c.desc() if descending else c.asc() for c in order))
         .limit(limit)
     )
+    where = [*listing.where]
     if position is not None:
-        query = query.where(_beyond(listing, position, descending))
+        where.append(_beyond(listing, position, descending))
     elif skip:
         query = query.offset(skip)
-    return db.session.execute(query).all()
+    if listing.window is not None:
+        where = listing.window(where, descending, skip + limit, position)
+    return db.session.execute(query.where(*where)).all()
 
 
-def _nearby_cursors(listing: _Listing, filters, order_by: str, descending: bool, page: Page, walked: list) -> dict:
+def _nearby_cursors(listing: search.Listing, filters, order_by: str, descending: bool, page: Page, walked: list) -> dict:
     """Cursors for the two pages either side of this one and for the last page: each names the row
     just before that page's first row. `walked` holds this page's rows and the next page's."""
     column = ORDERINGS[order_by]

@@ -2,17 +2,23 @@
 
 One interface, two engines:
 - SQLite: an FTS5 table with the trigram tokenizer (`customer_search`), fed by triggers from
-  `customer_search_docs`, itself fed by triggers from `customers` (migration 0004). The docs table
-  exists only to give each customer a stable INTEGER rowid: FTS5 keys rows by rowid, and VACUUM may
-  renumber the implicit rowids of a table whose primary key is not an INTEGER.
-- PostgreSQL: pg_trgm GIN indexes on the searched columns, which serve ILIKE '%…%' directly.
+  `customer_search_docs`, itself fed by triggers from `customers` (migrations 0005 and 0007). The
+  docs table gives each customer an INTEGER rowid of our choosing (FTS5 keys rows by rowid, and
+  VACUUM may renumber implicit ones): ids in name order, so a search reads its first page of
+  matches without sorting them all.
+- PostgreSQL: pg_trgm GIN indexes on each searched column and on all of them together, which
+  serve ILIKE '%…%' directly.
 Both are written by the database itself in the transaction that changes the customer, so the index
 can never disagree with the table.
 
 Trigrams need three characters: a shorter fragment falls back to a plain scan (correct, slower).
 """
 
-from sqlalchemy import ColumnElement, bindparam, column, literal_column, or_, select, table
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, or_, select, table
 
 from app.customers.models import Customer
 from app.extensions import UTCDateTime, db
@@ -32,9 +38,16 @@ _docs = table(
     column("customer_id"),
     column("name"),
     column("created_at", UTCDateTime()),
-    column("live"),
 )
 _fts = table("customer_search", column("rowid"))
+
+# Everything "search" looks in, as one text that migration 0007 indexes on PostgreSQL (the very
+# same expression, or the index is not used). Newlines keep a match from spanning two values:
+# searched values and search text never hold one (subject keys are one per line, and each has none).
+POSTGRES_SEARCH_TEXT = literal_column(
+    "(customers.name || E'\\n' || coalesce(customers.key, '') || E'\\n' || coalesce(customers.primary_email, '')"
+    " || E'\\n' || customers.subjects_text)"
+)
 
 # The list's text filters and the COLUMNS each searches.
 TEXT_FILTERS = {
@@ -45,6 +58,31 @@ TEXT_FILTERS = {
 }
 # Orderings the index's own rows can be sorted by.
 DOC_SORT = {"name": _docs.c.name, "createdAt": _docs.c.created_at}
+
+# SQLite index row ids (migration 0007): bit 62 marks a deleted customer, bits 30-61 hold the
+# first four UTF-8 bytes of the name, the low 30 bits number the rows sharing them. So among live
+# rows, a smaller id never has a later name prefix: walking the index by id walks it by name, up to
+# the order inside one prefix.
+PREFIX_SHIFT = 30
+SAME_PREFIX = (1 << PREFIX_SHIFT) - 1
+DELETED_IDS = 1 << 62
+
+
+def prefix_ids(name: str) -> tuple[int, int]:
+    """The first and last id a live index row whose name starts like `name` can have."""
+    first = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big") << PREFIX_SHIFT
+    return first, first | SAME_PREFIX
+
+
+# The same, in SQL, for the bulk load (bench/load.py); migration 0007's triggers hold a frozen copy.
+SQLITE_FILL_DOCS = (
+    "INSERT INTO customer_search_docs (id, customer_id, name, key, primary_email, subjects, created_at) "
+    "SELECT base + row_number() OVER (PARTITION BY base ORDER BY name, id) - 1, "
+    "       id, name, key, primary_email, subjects_text, created_at "
+    "  FROM (SELECT customers.*, ((customers.deleted_at IS NOT NULL) << 62) + ((SELECT "
+    + " + ".join(f"((instr('0123456789ABCDEF', substr(h, {k + 1}, 1)) - 1) << {4 * (7 - k) + 30})" for k in range(8))
+    + " FROM (SELECT substr(hex(substr(customers.name, 1, 4)) || '00000000', 1, 8) AS h))) AS base FROM customers)"
+)
 
 
 def _like_pattern(text: str) -> str:
@@ -62,12 +100,61 @@ def _match(query: str) -> ColumnElement:
     return literal_column("customer_search").op("MATCH")(bindparam(None, query, unique=True))
 
 
-def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement]):
-    """For a text search on SQLite sorted by name or creation time: where to read the list from so
-    that sorting touches only the matches' small index rows, not the customers table.
+@dataclass
+class Listing:
+    """Where a list's rows come from, and how to walk them.
 
-    Returns (id column, sort column, source, conditions), or None when the generic way applies
-    (PostgreSQL, whose GIN indexes already serve it; other orderings; fragments under 3 characters).
+    `source` and `where` give the matching rows, `sort_column` then `id_column` their order;
+    `count_source` is what counting them needs to read (less than `source`, when it can be).
+    `window`, when set, narrows a walk: given the walk's conditions, direction, row count and
+    starting position, it answers the conditions to walk by instead, which keep the walk to the
+    few rows that can be among the result, so that sorting touches those alone (SQLite search).
+    """
+
+    id_column: ColumnElement
+    sort_column: ColumnElement
+    source: object
+    where: list[ColumnElement]
+    count_source: object = None
+    window: Callable[[list[ColumnElement], bool, int, tuple | None], list[ColumnElement]] | None = None
+
+
+def _name_window(live: ColumnElement, where: list, descending: bool, limit: int, position: tuple | None) -> list:
+    """The conditions for a walk of `limit` live matches in name order after `position`, kept to
+    the index rows that can be among them: those up to the end of the name prefix that holds the
+    `limit`-th match in id order (any row past it has `limit` matches before it by name).
+
+    `live` is the liveness bound in `where`, swapped out here because FTS5 uses only the first
+    upper (or lower) bound on its rowid: the window's own bounds must be the ones it sees."""
+    where = [c for c in where if c is not live]
+    if position is None:
+        start = []
+    else:
+        first, last = prefix_ids(position[0])
+        start = [_fts.c.rowid <= last if descending else _fts.c.rowid >= first]
+    upper = start if descending and start else [live]
+    found = db.session.scalars(
+        select(_fts.c.rowid)
+        .select_from(_fts.join(_docs, _docs.c.id == _fts.c.rowid))
+        .where(*where, *start, *upper)
+        .order_by(_fts.c.rowid.desc() if descending else _fts.c.rowid)
+        .limit(limit)
+    ).all()
+    if len(found) < limit:
+        return [_fts.c.rowid.in_(found)]  # these are all the matches: no need to search again
+    if descending:
+        return [*where, *upper, _fts.c.rowid >= found[-1] & ~SAME_PREFIX]
+    return [*where, *start, _fts.c.rowid <= found[-1] | SAME_PREFIX]
+
+
+def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement]) -> Listing | None:
+    """For a text search on SQLite sorted by name or creation time: read the list from the search
+    index, so that ordering touches only the matches' small index rows and the customers table is
+    read for the shown page alone. Live customers sorted by name need not even sort all matches
+    (see _name_window).
+
+    None when the generic way applies (PostgreSQL, whose GIN indexes already serve it; other
+    orderings; fragments under 3 characters).
     """
     if db.session.get_bind().dialect.name != "sqlite" or order_by not in DOC_SORT:
         return None
@@ -75,11 +162,20 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
     if not terms or any(len(text) < TRIGRAM for _, text in terms):
         return None
     where = [_match(" AND ".join(_fts_phrase(text, columns) for columns, text in terms))]
+    live = _fts.c.rowid < DELETED_IDS
     if not filters.include_deleted:
-        where.append(_docs.c.live == 1)
+        where.append(live)
+    joined = _fts.join(_docs, _docs.c.id == _fts.c.rowid)
     if other_conditions:
         where.append(_docs.c.customer_id.in_(select(Customer.id).where(*other_conditions)))
-    return _docs.c.customer_id, DOC_SORT[order_by], _fts.join(_docs, _docs.c.id == _fts.c.rowid), where
+    return Listing(
+        _docs.c.customer_id,
+        DOC_SORT[order_by],
+        joined,
+        where,
+        count_source=joined if other_conditions else _fts,
+        window=partial(_name_window, live) if order_by == "name" and not filters.include_deleted else None,
+    )
 
 
 def contains(text: str, columns: list[str]) -> ColumnElement:
@@ -90,6 +186,8 @@ def contains(text: str, columns: list[str]) -> ColumnElement:
         return Customer.id.in_(select(_docs.c.customer_id).where(_docs.c.id.in_(rowids)))
     if dialect == "postgresql":
         pattern = _like_pattern(text)
+        if columns == TEXT_FILTERS["search"]:
+            return POSTGRES_SEARCH_TEXT.ilike(pattern, escape="\\")
         return or_(*(COLUMNS[c].ilike(pattern, escape="\\") for c in columns))
     # SQLite, fragments too short for trigrams: a scan (our lower() folds Unicode; see extensions.py).
     return or_(*(COLUMNS[c].icontains(text, autoescape=True) for c in columns))
