@@ -297,10 +297,19 @@ def their_cases(s: dict) -> list[tuple[str, object]]:
     ]
 
 
+# The issue's bare Flask + raw SQL key lookup at 1,000,000 customers on SQLite, on its machine.
+REFERENCE_KEY_LOOKUP_MS = 0.31
+
+
 def run_size(kind: str, size: int, args, workdir: Path) -> dict:
     url, load_seconds = prepare_database(kind, size, args.postgres_url, workdir)
     s = sample(url, size)
     ours, theirs = [], []
+    with serve("bench.reference_app:create_reference_app()", url) as (port, _):
+        keys = s["keys"]
+        reference = measure(
+            port, "bare Flask key lookup", lambda i: ("GET", f"/lookup?key={keys[i % len(keys)]}", None), args.seconds
+        )
     with serve("app:create_app()", url) as (port, pid):
         for name, request in our_cases(s):
             ours.append(measure(port, name, request, args.seconds, headers=s["credentials"]))
@@ -317,6 +326,7 @@ def run_size(kind: str, size: int, args, workdir: Path) -> dict:
         "theirs": theirs,
         "memory": memory,
         "seconds": args.seconds,
+        "reference": reference,
     }
 
 
@@ -331,6 +341,10 @@ def report(run: dict) -> str:
         + ". "
         f"Rare fragment `{s['rare']}` ({s['rare_count']} names), common fragment `{s['common']}` "
         f"({s['common_count']:,} names), deep page = page {s['deep_page']:,} of 50.",
+        "",
+        f"Machine yardstick: a bare Flask app's raw-SQL key lookup took p50 {run['reference'].p50:.2f} ms here "
+        f"(the issue measured {REFERENCE_KEY_LOOKUP_MS} ms on SQLite at 1,000,000 on its machine: "
+        f"{run['reference'].p50 / REFERENCE_KEY_LOOKUP_MS:.1f}× that).",
         "",
         "| request | p50 ms | p95 ms | p99 ms | req/s | requests (errors) | target p50 (p99) "
         "| Flask-Admin p50 ms | ours vs theirs |",
