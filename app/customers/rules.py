@@ -662,7 +662,9 @@ def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple
     return db.session.execute(query.where(*where)).all()
 
 
-def _nearby_cursors(listing: search.Listing, filters, order_by: str, descending: bool, page: Page, walked: list) -> dict:
+def _nearby_cursors(
+    listing: search.Listing, filters, order_by: str, descending: bool, page: Page, walked: list
+) -> dict:
     """Cursors for the two pages either side of this one and for the last page: each names the row
     just before that page's first row. `walked` holds this page's rows and the next page's."""
     column = ORDERINGS[order_by]

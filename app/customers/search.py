@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, bindparam, column, literal_column, or_, select, table
 
 from app.customers.models import Customer
 from app.extensions import UTCDateTime, db
