@@ -503,8 +503,11 @@ ORDERINGS = {
 KEYSET_ORDERINGS = ("name", "id", "createdAt")
 MAX_PAGE_SIZE = 1000
 # A filtered list counts its matches up to this many, then says "more than"; the unfiltered list
-# reads the exact totals that triggers keep in customer_counts (migration 0004).
+# reads the exact totals that triggers keep in customer_counts (migration 0005).
 COUNT_LIMIT = 10_000
+# A text search stops sooner: each match counted is a trip through the trigram index (on PostgreSQL
+# a heap row too), and past a thousand matches the operator's next step is a narrower search.
+SEARCH_COUNT_LIMIT = 1_000
 
 
 @dataclass
@@ -531,7 +534,7 @@ class Page:
     total: int
     page: int
     page_size: int
-    # True when `total` is COUNT_LIMIT and there are more.
+    # True when `total` is the count limit (COUNT_LIMIT, SEARCH_COUNT_LIMIT) and there are more.
     total_is_lower_bound: bool = False
     # Page number → cursor to reach it by keyset (None for page 1), for the pages near this one.
     cursors: dict[int, str | None] = field(default_factory=dict)
@@ -608,9 +611,10 @@ def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool
         live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
         return (live + deleted if filters.include_deleted else live), False
     source = listing.count_source if listing.count_source is not None else listing.source
-    capped = select(literal(1)).select_from(source).where(*listing.where).limit(COUNT_LIMIT + 1).subquery()
+    limit = SEARCH_COUNT_LIMIT if any(getattr(filters, name) for name in search.TEXT_FILTERS) else COUNT_LIMIT
+    capped = select(literal(1)).select_from(source).where(*listing.where).limit(limit + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    return min(found, COUNT_LIMIT), found > COUNT_LIMIT
+    return min(found, limit), found > limit
 
 
 def encode_cursor(value, customer_id: str) -> str:

@@ -61,11 +61,14 @@ def test_totals_are_kept_exactly_through_creates_and_deletes():
 
 
 def test_filtered_totals_stop_counting_at_the_limit(monkeypatch):
-    monkeypatch.setattr(rules, "COUNT_LIMIT", 3)
-    for i in range(5):
-        make(f"Match {i}", key=f"m{i}")
+    monkeypatch.setattr(rules, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(rules, "SEARCH_COUNT_LIMIT", 3)
+    for i in range(6):
+        make(f"Match {i}", key=f"m{i}", currency="EUR")
     page = rules.list_customers(CustomerFilters(search="match"), page_size=2)
     assert (page.total, page.total_is_lower_bound) == (3, True)
+    page = rules.list_customers(CustomerFilters(currency="EUR"), page_size=2)
+    assert (page.total, page.total_is_lower_bound) == (4, True)
 
 
 @pytest.mark.parametrize(
