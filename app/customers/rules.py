@@ -601,8 +601,9 @@ def _listing(filters: CustomerFilters, order_by: str) -> search.Listing:
 
 
 def _without_text(filters: CustomerFilters) -> CustomerFilters:
-    """The filters other than text and liveness, which the search index answers itself."""
-    return dataclasses.replace(filters, name=None, primary_email=None, subject=None, search=None, include_deleted=True)
+    """The filters that the main search index does not answer itself: all but its text filters
+    and liveness (the subject filter has an index of its own)."""
+    return dataclasses.replace(filters, name=None, primary_email=None, search=None, include_deleted=True)
 
 
 def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool]:

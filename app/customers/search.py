@@ -20,7 +20,7 @@ from functools import partial
 
 from sqlalchemy import ColumnElement, bindparam, column, literal_column, or_, select, table
 
-from app.customers.models import Customer
+from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import UTCDateTime, db
 
 # What can be searched, by the name each engine knows it by.
@@ -40,6 +40,8 @@ _docs = table(
     column("created_at", UTCDateTime()),
 )
 _fts = table("customer_search", column("rowid"))
+# Subject keys alone, keyed by customer_identifiers.id (migration 0008).
+_subject_fts = table("customer_subject_search", column("rowid"))
 
 # Everything "search" looks in, as one text that migration 0007 indexes on PostgreSQL (the very
 # same expression, or the index is not used). Newlines keep a match from spanning two values:
@@ -56,6 +58,8 @@ TEXT_FILTERS = {
     "primary_email": ["primary_email"],
     "subject": ["subjects"],
 }
+# The filters that the main SQLite index answers (`subject` has an index of its own).
+NAME_ORDERED_FILTERS = ("search", "name", "primary_email")
 # Orderings the index's own rows can be sorted by.
 DOC_SORT = {"name": _docs.c.name, "createdAt": _docs.c.created_at}
 
@@ -96,8 +100,8 @@ def _fts_phrase(text: str, columns: list[str]) -> str:
     return "{" + " ".join(columns) + "} : " + phrase
 
 
-def _match(query: str) -> ColumnElement:
-    return literal_column("customer_search").op("MATCH")(bindparam(None, query, unique=True))
+def _match(query: str, index: str = "customer_search") -> ColumnElement:
+    return literal_column(index).op("MATCH")(bindparam(None, query, unique=True))
 
 
 @dataclass
@@ -158,7 +162,7 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
     """
     if db.session.get_bind().dialect.name != "sqlite" or order_by not in DOC_SORT:
         return None
-    terms = [(columns, getattr(filters, name)) for name, columns in TEXT_FILTERS.items() if getattr(filters, name)]
+    terms = [(TEXT_FILTERS[name], getattr(filters, name)) for name in NAME_ORDERED_FILTERS if getattr(filters, name)]
     if not terms or any(len(text) < TRIGRAM for _, text in terms):
         return None
     where = [_match(" AND ".join(_fts_phrase(text, columns) for columns, text in terms))]
@@ -181,6 +185,9 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
 def contains(text: str, columns: list[str]) -> ColumnElement:
     """Customers having `text`, case-insensitively, inside any of these COLUMNS."""
     dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and len(text) >= TRIGRAM and columns == TEXT_FILTERS["subject"]:
+        rowids = select(_subject_fts.c.rowid).where(_match(_fts_phrase(text, ["value"]), "customer_subject_search"))
+        return Customer.id.in_(select(CustomerIdentifier.customer_id).where(CustomerIdentifier.id.in_(rowids)))
     if dialect == "sqlite" and len(text) >= TRIGRAM:
         rowids = select(_fts.c.rowid).where(_match(_fts_phrase(text, columns)))
         return Customer.id.in_(select(_docs.c.customer_id).where(_docs.c.id.in_(rowids)))

@@ -50,6 +50,16 @@ def test_the_index_follows_every_write():
     assert names(search="after ren") == [] and names(search="after ren", include_deleted=True) == ["After Rename"]
 
 
+def test_the_subject_index_follows_keys_becoming_subjects_and_back():
+    customer = make("Flips", key="key-one", subjects=["meter-one"])
+    assert names(subject="key-on") == []  # a key alone is not a subject
+    rules.replace(customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["key-one", "meter-one"]))
+    assert names(subject="key-on") == ["Flips"] and names(subject="meter-o") == ["Flips"]
+    rules.replace(customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["meter-two"]))
+    assert names(subject="key-on") == [] and names(subject="meter-o") == [] and names(subject="meter-t") == ["Flips"]
+    assert names(subject="meter-t", search="flip") == ["Flips"] and names(subject="meter-t", search="other") == []
+
+
 def test_totals_are_kept_exactly_through_creates_and_deletes():
     for i in range(5):
         make(f"C{i}", key=f"k{i}")
