@@ -232,7 +232,11 @@ def sample(url: str, size: int) -> dict:
 
         operator = auth_rules.create_operator(f"bench-{time.time_ns()}", "admin", secrets.token_urlsafe(16))
         _, token = auth_rules.create_token("bench", "admin")
-        session_cookie = app.session_interface.get_signing_serializer(app).dumps({"operator_id": operator.id})
+        # The session a browser holds after logging in: the operator, and the CSRF token that the
+        # login page put there (without it, every page would make and sign a new one).
+        session_cookie = app.session_interface.get_signing_serializer(app).dumps(
+            {"operator_id": operator.id, "csrf_token": secrets.token_hex(20)}
+        )
     credentials = {
         "Authorization": f"Bearer {token}",
         "Cookie": f"{app.config['SESSION_COOKIE_NAME']}={session_cookie}",
