@@ -44,10 +44,27 @@ def _live_customer(customer_id_or_key: str) -> Customer:
 
 
 def effective(customer: Customer) -> Effective:
-    override = db.session.get(CustomerOverride, customer.id)
-    if override is not None and override.billing_profile_id is not None:
-        return Effective(customer, override, db.session.get(BillingProfile, override.billing_profile_id))
-    return Effective(customer, override, billing_rules.default_profile())
+    """The customer's override row (if any) and the profile that bills it, in one query: the
+    pinned profile, or else the live default."""
+    row = db.session.execute(
+        select(CustomerOverride, BillingProfile)
+        .select_from(BillingProfile)
+        .outerjoin(CustomerOverride, CustomerOverride.customer_id == customer.id)
+        .where(
+            or_(
+                BillingProfile.id == CustomerOverride.billing_profile_id,
+                and_(
+                    CustomerOverride.billing_profile_id.is_(None),
+                    BillingProfile.is_default.is_(True),
+                    BillingProfile.deleted_at.is_(None),
+                ),
+            )
+        )
+    ).first()
+    if row is not None:
+        return Effective(customer, *row)
+    # Not pinned, and no default profile (yet): nothing bills the customer.
+    return Effective(customer, db.session.get(CustomerOverride, customer.id), None)
 
 
 def get(customer_id: str) -> Effective:

@@ -128,27 +128,28 @@ def _name_window(live: ColumnElement, where: list, descending: bool, limit: int,
     the index rows that can be among them: those up to the end of the name prefix that holds the
     `limit`-th match in id order (any row past it has `limit` matches before it by name).
 
-    `live` is the liveness bound in `where`, swapped out here because FTS5 uses only the first
-    upper (or lower) bound on its rowid: the window's own bounds must be the ones it sees."""
+    `live` is the liveness bound in `where`. FTS5 uses only the first lower and the first upper
+    bound on its rowid, so the walk states its own: the start, liveness, the window's end."""
     where = [c for c in where if c is not live]
-    if position is None:
-        start = []
-    else:
+    if position is not None:
         first, last = prefix_ids(position[0])
-        start = [_fts.c.rowid <= last if descending else _fts.c.rowid >= first]
-    upper = start if descending and start else [live]
+    if descending:  # from the start (a live id) or from the last live id, down to the window's end
+        fixed = [_fts.c.rowid <= last if position is not None else live]
+        probe = fixed
+    else:  # from the start, up to the last live id or to the window's end
+        fixed = [_fts.c.rowid >= first] if position is not None else []
+        probe = [*fixed, live]
     found = db.session.scalars(
         select(_fts.c.rowid)
         .select_from(_fts.join(_docs, _docs.c.id == _fts.c.rowid))
-        .where(*where, *start, *upper)
+        .where(*where, *probe)
         .order_by(_fts.c.rowid.desc() if descending else _fts.c.rowid)
         .limit(limit)
     ).all()
     if len(found) < limit:
         return [_fts.c.rowid.in_(found)]  # these are all the matches: no need to search again
-    if descending:
-        return [*where, *upper, _fts.c.rowid >= found[-1] & ~SAME_PREFIX]
-    return [*where, *start, _fts.c.rowid <= found[-1] | SAME_PREFIX]
+    end = _fts.c.rowid >= found[-1] & ~SAME_PREFIX if descending else _fts.c.rowid <= found[-1] | SAME_PREFIX
+    return [*where, *fixed, end]
 
 
 def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement]) -> Listing | None:
