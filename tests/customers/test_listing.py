@@ -225,7 +225,7 @@ def test_search_index_ids_follow_the_name_prefix():
     the triggers that assign them must agree with the Python that queries by them."""
     if db.session.get_bind().dialect.name != "sqlite":
         pytest.skip("the name-ordered index ids are SQLite's")
-    from app.customers.search import DELETED_IDS, prefix_ids
+    from app.customers.search import DELETED_IDS, SQLITE_FILL_DOCS, prefix_ids
 
     for i, name in enumerate(SEARCH_NAMES):
         make(name, key=f"p{i:02d}")
@@ -237,8 +237,17 @@ def test_search_index_ids_follow_the_name_prefix():
             "JOIN customers c ON c.id = d.customer_id"
         )
     ).all()
+    ids_by_customer = "SELECT customer_id, id >> 30 FROM customer_search_docs ORDER BY customer_id"
+    rows_by_customer = db.session.execute(text(ids_by_customer)).all()
     assert len(rows) == len(SEARCH_NAMES)
     for doc_id, name, deleted in rows:
         first, last = prefix_ids(name)
         offset = DELETED_IDS if deleted else 0
         assert first + offset <= doc_id <= last + offset, name
+    # The benchmark's bulk load fills the index with SQLITE_FILL_DOCS instead: ids in the same ranges,
+    # and the same answers.
+    before = names(search="ogist"), names(search="ogist", include_deleted=True)
+    db.session.execute(text("DELETE FROM customer_search_docs"))
+    db.session.execute(text(SQLITE_FILL_DOCS))
+    assert db.session.execute(text(ids_by_customer)).all() == rows_by_customer
+    assert (names(search="ogist"), names(search="ogist", include_deleted=True)) == before
