@@ -50,6 +50,11 @@ PATHS = {
         "get": {
             "operationId": "listCustomers",
             "summary": "List customers",
+            "description": (
+                "totalCount is exact for the unfiltered list. With filters it counts matches up to "
+                f"{rules.COUNT_LIMIT:,} ({rules.SEARCH_COUNT_LIMIT:,} with a name, primaryEmail or subject "
+                "filter) and then answers that number: a million matches are not counted on each call."
+            ),
             "parameters": [
                 query("page", {"type": "integer", "minimum": 1, "default": 1}),
                 query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
