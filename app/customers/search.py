@@ -66,7 +66,8 @@ DOC_SORT = {"name": _docs.c.name, "createdAt": _docs.c.created_at}
 # SQLite index row ids (migration 0007): bit 62 marks a deleted customer, bits 30-61 hold the
 # first four UTF-8 bytes of the name, the low 30 bits number the rows sharing them. So among live
 # rows, a smaller id never has a later name prefix: walking the index by id walks it by name, up to
-# the order inside one prefix.
+# the order inside one prefix. (Each new row takes the prefix's highest id + 1: only after a billion
+# rows added under one prefix would ids spill into the next one's range.)
 PREFIX_SHIFT = 30
 SAME_PREFIX = (1 << PREFIX_SHIFT) - 1
 DELETED_IDS = 1 << 62
