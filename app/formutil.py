@@ -5,30 +5,43 @@ those to its own fields in FIELD_FOR. An error no field claims goes to the top o
 """
 
 from flask_wtf import FlaskForm
+from wtforms import Field
 
 from app.problems import FieldError, Problem
 
 
 class ProblemForm(FlaskForm):
     FIELD_FOR: dict[str, str] = {}
+    # Where an error naming a field this form does not show goes instead; None: the top of the form.
+    fallback_field: str | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form_errors_extra: list[FieldError] = []
 
+    def field_for(self, error: FieldError) -> Field | None:
+        """The field an error is shown beside, or None for the top of the form."""
+        target = getattr(self, self.FIELD_FOR.get(error.field, self.fallback_field) or "", None)
+        return target if isinstance(target, Field) else None
+
     def show_problem(self, problem: Problem) -> None:
         """Put each error of a problem next to the field it names; the rest (or the detail) go to the top."""
-        for error in problem.errors:
-            name = self.FIELD_FOR.get(error.field)
-            target = getattr(self, name, None) if name else None
+        for error in problem.errors or [FieldError("", "problem", problem.detail)]:
+            target = self.field_for(error)
             if target is not None:
                 target.errors = [*target.errors, error]
             else:
                 self.form_errors_extra.append(error)
-        if not problem.errors:
-            self.form_errors_extra.append(FieldError("", "problem", problem.detail))
 
     def all_errors(self) -> list[tuple[str, object]]:
-        """(field id, error) for the summary at the top of the form, in page order."""
-        found = [(f.id, e) for f in self if f.type not in ("FieldList", "FormField") for e in f.errors]
+        """(field id, error) for the summary at the top of the form, in page order, rows of lists
+        included. (A bad CSRF token never reaches a form: CSRFProtect refuses the request first.)"""
+        found = []
+        for field in self:
+            if field.type == "FieldList":
+                for entry in field.entries:
+                    subfields = entry.form if entry.type == "FormField" else [entry]
+                    found += [(sub.id, e) for sub in subfields for e in sub.errors]
+            elif field.type not in ("FormField", "CSRFTokenField"):
+                found += [(field.id, e) for e in field.errors]
         return found + [("", e) for e in self.form_errors_extra]

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 
 from app.auth.models import ROLES
-from app.problems import Problem
+from app.formutil import ProblemForm
 
 ROLE_CHOICES = [
     ("viewer", "Viewer — reads everything"),
@@ -18,25 +18,10 @@ def _role_choices():
     return ROLE_CHOICES
 
 
-class ProblemForm(FlaskForm):
-    """A form that shows a rule's problem next to the fields it names, the rest at the top."""
+class AuthForm(ProblemForm):
+    """The operators' and tokens' forms name their fields as the rules do."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra: list = []
-
-    def show_problem(self, problem: Problem) -> None:
-        for error in problem.errors or [problem]:
-            target = getattr(self, getattr(error, "field", ""), None)
-            if target is not None and hasattr(target, "errors"):
-                target.errors = [*target.errors, error]
-            else:
-                self.form_errors_extra.append(error)
-
-    def all_errors(self) -> list[tuple[str, object]]:
-        return [(f.id, e) for f in self for e in f.errors if f.type != "CSRFTokenField"] + [
-            ("", e) for e in self.form_errors_extra
-        ]
+    FIELD_FOR = {name: name for name in ("username", "role", "password", "name")}
 
     def passwords_match(self) -> bool:
         if self.password.data != self.confirm.data:
@@ -50,7 +35,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", render_kw={"autocomplete": "current-password"})
 
 
-class NewOperatorForm(ProblemForm):
+class NewOperatorForm(AuthForm):
     username = StringField("Username", render_kw={"autocomplete": "off", "autocapitalize": "none"})
     role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
     password = PasswordField(
@@ -61,7 +46,7 @@ class NewOperatorForm(ProblemForm):
     confirm = PasswordField("Password again", render_kw={"autocomplete": "new-password"})
 
 
-class EditOperatorForm(ProblemForm):
+class EditOperatorForm(AuthForm):
     role = SelectField("Role", choices=_role_choices, validate_choice=False)
     active = BooleanField("May log in", description="Untick to lock this operator out; their history stays.")
     password = PasswordField(
@@ -72,7 +57,7 @@ class EditOperatorForm(ProblemForm):
     confirm = PasswordField("New password again", render_kw={"autocomplete": "new-password"})
 
 
-class TokenForm(ProblemForm):
+class TokenForm(AuthForm):
     name = StringField("Name", description="What uses this token, e.g. “invoicing job”.")
     role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
 

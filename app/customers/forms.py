@@ -8,13 +8,12 @@ re-rendered with everything typed kept.
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 
 from app.billing import rules as billing_rules
 from app.customers import rules
 from app.formutil import ProblemForm
-from app.problems import FieldError, Invalid, Problem
+from app.problems import FieldError, Invalid
 from app.reference import countries, currencies
 
 
@@ -26,6 +25,18 @@ def filled_metadata_rows(entries) -> list[tuple[int, str, str]]:
         if key.strip() or value.strip():
             rows.append((i, key, value))
     return rows
+
+
+def metadata_row_field(entries, error_field: str):
+    """The key field of the metadata row an error names: by row (`metadata-row-N`, a key typed twice)
+    or by key (`metadata.<key>`, as the API names it; the last row with that key). None for others."""
+    if error_field.startswith("metadata-row-"):
+        return entries[int(error_field.removeprefix("metadata-row-"))].form.key
+    if error_field.startswith("metadata."):
+        rows = {key: i for i, key, _ in reversed(filled_metadata_rows(entries))}
+        row = rows.get(error_field.removeprefix("metadata."))
+        return entries[row].form.key if row is not None else None
+    return None
 
 
 def metadata_from_rows(rows: list[tuple[int, str, str]]) -> dict[str, str]:
@@ -77,7 +88,7 @@ SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[(\d+)\]")
 ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-(\d+))?")
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(ProblemForm):
     name = StringField("Name", description="How operators and invoices name this customer.")
     key = StringField(
         "Key",
@@ -105,9 +116,10 @@ class CustomerForm(FlaskForm):
     # The version the editor loaded: a save from a stale copy is refused instead of overwriting.
     version = HiddenField()
 
+    FIELD_FOR = FIELD_FOR
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form_errors_extra: list[FieldError] = []
         self.focus_id: str | None = None  # a row just added gets the focus
 
     # --- from and to a customer ---------------------------------------------------------
@@ -177,40 +189,14 @@ class CustomerForm(FlaskForm):
 
     # --- errors -------------------------------------------------------------------------
 
-    def show_problem(self, problem: Problem) -> None:
-        """Put each error of a problem next to the field it names; the rest go to the top."""
-        subject_rows = [i for i, _ in self._filled_subjects()]
-        metadata_rows = {key: i for i, key, _ in reversed(self._filled_metadata())}
-        for error in problem.errors:
-            target = None
-            if error.field in FIELD_FOR:
-                target = getattr(self, FIELD_FOR[error.field])
-            elif m := SUBJECT_ERROR.fullmatch(error.field):
-                position = int(m.group(1))
-                if position < len(subject_rows):
-                    target = self.subject_keys.entries[subject_rows[position]]
-            elif error.field.startswith("metadata-row-"):
-                target = self.metadata.entries[int(error.field.removeprefix("metadata-row-"))].form.key
-            elif error.field.startswith("metadata."):
-                row = metadata_rows.get(error.field.removeprefix("metadata."))
-                if row is not None:
-                    target = self.metadata.entries[row].form.key
-            if target is not None:
-                target.errors = [*target.errors, error]
-            else:
-                self.form_errors_extra.append(error)
-
-    def all_errors(self) -> list[tuple[str, object]]:
-        """(field id, error) for the summary at the top of the form, in page order."""
-        found = []
-        for field in self:
-            if field.type == "FieldList":
-                for entry in field.entries:
-                    subfields = entry.form if entry.type == "FormField" else [entry]
-                    found += [(sub.id, e) for sub in subfields for e in sub.errors]
-            elif field.type != "FormField":
-                found += [(field.id, e) for e in field.errors]
-        return found + [("", e) for e in self.form_errors_extra]
+    def field_for(self, error: FieldError):
+        """Besides the fields of FIELD_FOR: the subject row (counted among the filled ones) or the
+        metadata row an error names."""
+        if m := SUBJECT_ERROR.fullmatch(error.field):
+            subject_rows = [i for i, _ in self._filled_subjects()]
+            position = int(m.group(1))
+            return self.subject_keys.entries[subject_rows[position]] if position < len(subject_rows) else None
+        return metadata_row_field(self.metadata.entries, error.field) or super().field_for(error)
 
 
 # --- Customer app data (the editors on the customer page) -----------------------------------
@@ -292,22 +278,5 @@ class InvoicingDataForm(ProblemForm):
 
         return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata_from_rows(self._filled()))
 
-    def show_problem(self, problem: Problem) -> None:
-        rows = {key: i for i, key, _ in reversed(self._filled())}
-        for error in problem.errors:
-            target = None
-            if error.field.startswith("metadata-row-"):
-                target = self.metadata.entries[int(error.field.removeprefix("metadata-row-"))].form.key
-            elif error.field.startswith("metadata."):
-                row = rows.get(error.field.removeprefix("metadata."))
-                target = self.metadata.entries[row].form.key if row is not None else None
-            if target is not None:
-                target.errors = [*target.errors, error]
-            else:
-                self.form_errors_extra.append(error)
-        if not problem.errors:
-            self.form_errors_extra.append(FieldError("", "problem", problem.detail))
-
-    def all_errors(self) -> list[tuple[str, object]]:
-        found = [(e.form.key.id, err) for e in self.metadata.entries for err in e.form.key.errors]
-        return found + [("", e) for e in self.form_errors_extra]
+    def field_for(self, error: FieldError):
+        return metadata_row_field(self.metadata.entries, error.field)

@@ -4,12 +4,11 @@ They only carry what was typed: the rules in rules.py check it, and `show_proble
 errors next to the fields they name (the API's field names, mapped by FIELD_FOR).
 """
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
+from app.formutil import ProblemForm
 from app.plans import rules
 from app.plans.models import describe_cadence
-from app.problems import Problem
 from app.reference import currencies
 
 # The cadences operators pick from; a plan made through the API with another one keeps it.
@@ -20,29 +19,7 @@ def _cadence_label(cadence: str) -> str:
     return f"Every {describe_cadence(cadence)} ({cadence})"
 
 
-class ShowsProblems:
-    """Puts a problem's errors beside the fields they name; errors of other fields go to the top."""
-
-    FIELD_FOR: dict[str, str] = {}
-    fallback_field: str | None = None  # where errors of fields this form does not have go, if not the top
-
-    def show_problem(self, problem: Problem) -> None:
-        self.top_errors = getattr(self, "top_errors", [])
-        for error in problem.errors or [problem]:
-            name = self.FIELD_FOR.get(getattr(error, "field", ""), self.fallback_field)
-            if name is None:
-                self.top_errors.append(error)
-            else:
-                target = getattr(self, name)
-                target.errors = [*target.errors, error]
-
-    def all_errors(self) -> list[tuple[str, object]]:
-        """(field id, error) for the summary at the top of the form, in page order."""
-        found = [(f.id, e) for f in self for e in f.errors]
-        return found + [("", e) for e in getattr(self, "top_errors", [])]
-
-
-class PlanForm(ShowsProblems, FlaskForm):
+class PlanForm(ProblemForm):
     FIELD_FOR = {
         "name": "name",
         "key": "key",
@@ -109,7 +86,7 @@ class PlanForm(ShowsProblems, FlaskForm):
         return int(self.version.data) if (self.version.data or "").isdigit() else None
 
 
-class SubscribeForm(ShowsProblems, FlaskForm):
+class SubscribeForm(ProblemForm):
     """Choose a plan for a customer: to subscribe it, or to change its plan.
 
     Every live plan is offered, the customer's currency first: a plan in another currency can be
