@@ -17,10 +17,10 @@ from app import history
 from app.apps.models import InstalledApp
 from app.billing import rules as billing_rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
-from app.customers.rules import _check_text as check_text
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from app.text_rules import check_text
 
 # ---------------------------------------------------------------------------------------------
 # The marketplace: fixed data, as in OpenMeter (its listings live in configuration, not a table).

@@ -20,10 +20,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import history
 from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
 from app.customers.rules import NAME_MAX
-from app.customers.rules import _check_text as check_text
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
 from app.problems import Conflict, FieldError, Invalid, NotFound, Problem
+from app.text_rules import check_text
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 PASSWORD_MIN = 12

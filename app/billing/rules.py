@@ -33,11 +33,11 @@ from app.customers.rules import (
 )
 
 # The text rules are the customers' ones (SPEC §3: "as for customers").
-from app.customers.rules import _check_text as check_text
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
 from app.reference import countries
+from app.text_rules import check_text
 
 TAX_CODE_MAX = 32
 DURATION_TEXT_MAX = 64

@@ -11,7 +11,6 @@ import base64
 import binascii
 import dataclasses
 import json
-import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -28,6 +27,7 @@ from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
 from app.reference import countries, currencies
+from app.text_rules import bad_characters, check_text
 
 NAME_MAX = 256
 KEY_MAX = 256
@@ -85,34 +85,6 @@ class CustomerInput:
 # Checking input
 
 
-def _bad_characters(value: str, multiline: bool = False) -> bool:
-    """Control characters and lone surrogates: invisible, and PostgreSQL refuses NUL outright."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
-
-
-def _check_text(
-    errors: list[FieldError],
-    name: str,
-    value: str | None,
-    max_len: int,
-    *,
-    label: str,
-    required: bool = False,
-    multiline: bool = False,
-) -> None:
-    if value is None or value == "":
-        if required:
-            errors.append(FieldError(name, "required", f"{label} is required."))
-        return
-    if _bad_characters(value, multiline):
-        errors.append(FieldError(name, "invalid_characters", f"{label} contains control characters."))
-    elif len(value) > max_len:
-        errors.append(
-            FieldError(name, "too_long", f"{label} must be at most {max_len} characters (it has {len(value)}).")
-        )
-
-
 def _blank_to_none(value: str | None) -> str | None:
     return None if value is None or value.strip() == "" else value
 
@@ -148,7 +120,7 @@ def check_key(key: str | None) -> list[FieldError]:
     if key == "":
         errors.append(FieldError("key", "empty", "Key cannot be empty: leave it out for no key."))
         return errors
-    _check_text(errors, "key", key, KEY_MAX, label="Key")
+    check_text(errors, "key", key, KEY_MAX, label="Key")
     if not errors and key != key.strip():
         errors.append(FieldError("key", "whitespace", "Key cannot begin or end with spaces."))
     return errors
@@ -160,7 +132,7 @@ def check_subject_keys(subject_keys: list[str]) -> list[FieldError]:
     for i, subject in enumerate(subject_keys):
         name = f"usageAttribution.subjectKeys[{i}]"
         before = len(errors)
-        _check_text(errors, name, subject, SUBJECT_MAX, label="Subject key", required=True)
+        check_text(errors, name, subject, SUBJECT_MAX, label="Subject key", required=True)
         if len(errors) == before and subject != subject.strip():
             errors.append(FieldError(name, "whitespace", "Subject key cannot begin or end with spaces."))
         if subject in seen:
@@ -183,20 +155,20 @@ def check_metadata(metadata: dict[str, str], prefix: str = "metadata") -> list[F
         if key == "" or key.strip() != key:
             errors.append(FieldError(name, "invalid_key", "Metadata keys cannot be empty or begin or end with spaces."))
             continue
-        _check_text(errors, name, key, METADATA_KEY_MAX, label=f'Metadata key "{key[:40]}"')
-        _check_text(errors, name, value, METADATA_VALUE_MAX, label=f'Metadata value for "{key[:40]}"', multiline=True)
+        check_text(errors, name, key, METADATA_KEY_MAX, label=f'Metadata key "{key[:40]}"')
+        check_text(errors, name, value, METADATA_VALUE_MAX, label=f'Metadata value for "{key[:40]}"', multiline=True)
     return errors
 
 
 def _check(data: CustomerInput) -> list[FieldError]:
     errors: list[FieldError] = []
-    _check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
+    check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
     errors += check_key(data.key)
-    _check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
+    check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
 
     if data.primary_email is not None:
         before = len(errors)
-        _check_text(errors, "primaryEmail", data.primary_email, EMAIL_MAX, label="Primary email")
+        check_text(errors, "primaryEmail", data.primary_email, EMAIL_MAX, label="Primary email")
         if len(errors) == before:
             try:
                 validate_email(data.primary_email, check_deliverability=False)
@@ -213,7 +185,7 @@ def _check(data: CustomerInput) -> list[FieldError]:
         for attr, api_name in ADDRESS_FIELDS.items():
             limit = PHONE_MAX if attr == "phone_number" else ADDRESS_PART_MAX
             label = "Billing address " + api_name
-            _check_text(errors, f"billingAddress.{api_name}", getattr(address, attr), limit, label=label)
+            check_text(errors, f"billingAddress.{api_name}", getattr(address, attr), limit, label=label)
         if address.country and address.country not in countries():
             errors.append(
                 FieldError(
@@ -246,7 +218,7 @@ def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | 
     write, to say why. The database's unique index is what decides; this only explains.
     """
     errors: list[FieldError] = []
-    wanted = {v for v in [key, *subject_keys] if v and not _bad_characters(v)}
+    wanted = {v for v in [key, *subject_keys] if v and not bad_characters(v)}
     if not wanted:
         return errors
     rows = db.session.execute(
@@ -471,7 +443,7 @@ def delete(id_or_key: str) -> Customer:
 def get(id_or_key: str) -> Customer:
     """The customer with this id (live or deleted) or this key (live only). Raises NotFound."""
     customer = None
-    if id_or_key and not _bad_characters(id_or_key):
+    if id_or_key and not bad_characters(id_or_key):
         if len(id_or_key) == 26:
             customer = db.session.get(Customer, id_or_key)
         if customer is None:
@@ -483,7 +455,7 @@ def get(id_or_key: str) -> Customer:
 
 def find_by_key(key: str) -> Customer | None:
     """The live customer whose key is exactly `key` (case-sensitive), or None."""
-    if not key or _bad_characters(key):
+    if not key or bad_characters(key):
         return None
     return db.session.scalars(select(Customer).where(Customer.key == key, Customer.deleted_at.is_(None))).one_or_none()
 
@@ -634,7 +606,7 @@ def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
         value, customer_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if order_by == "createdAt":
             value = datetime.fromisoformat(value)
-        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or _bad_characters(str(value)):
+        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or bad_characters(str(value)):
             return None
         return value, customer_id
     except (ValueError, TypeError, binascii.Error):
@@ -709,7 +681,7 @@ def list_customers(
     `after`, a cursor from a previous Page's `cursors`, reaches `page` by keyset instead of by
     offset; a missing or mangled cursor falls back to the offset, so any page number works.
     """
-    if any(_bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
+    if any(bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
     listing = _listing(filters, order_by)
     keyset = order_by in KEYSET_ORDERINGS

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
 
-from app.customers.rules import Page, _bad_characters
+from app.customers.rules import Page
 from app.extensions import db
 from app.history.models import Change
+from app.text_rules import bad_characters
 
 # What the activity page can filter on, with the names operators read.
 ENTITY_TYPES = {
@@ -57,7 +58,7 @@ def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
 
 def activity(filters: ActivityFilters, page: int = 1, page_size: int = 50) -> Page:
     """One page of changes, newest first."""
-    if any(_bad_characters(v) for v in (filters.actor, filters.entity_id) if v):
+    if any(bad_characters(v) for v in (filters.actor, filters.entity_id) if v):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
     where = _conditions(filters)
     total = db.session.scalar(select(func.count()).select_from(Change).where(*where))

@@ -25,11 +25,12 @@ from ulid import ULID
 
 from app.customers import rules as customer_rules
 from app.customers.models import Customer
-from app.customers.rules import Page, _bad_characters, _check_text
+from app.customers.rules import Page
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription, format_amount
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
 from app.reference import currencies
+from app.text_rules import bad_characters, check_text
 
 KEY_MAX = 64
 NAME_MAX = 256
@@ -138,9 +139,9 @@ def _normalised(data: PlanInput) -> PlanInput:
 def _check(data: PlanInput) -> tuple[int | None, list[FieldError]]:
     """Every field error at once, and the amount in minor units when it is valid."""
     errors: list[FieldError] = []
-    _check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
+    check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
     errors += check_plan_key(data.key)
-    _check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
+    check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
     if data.currency is None:
         errors.append(FieldError("currency", "required", "Currency is required."))
     elif data.currency not in currencies():
@@ -287,7 +288,7 @@ def _refuse_if_subscribed(plan: Plan) -> None:
 def get_plan(id_or_key: str) -> Plan:
     """The plan with this id (live or deleted) or this key (live only). Raises NotFound."""
     plan = None
-    if id_or_key and not _bad_characters(id_or_key):
+    if id_or_key and not bad_characters(id_or_key):
         if len(id_or_key) == 26:
             plan = db.session.get(Plan, id_or_key)
         if plan is None:
@@ -299,7 +300,7 @@ def get_plan(id_or_key: str) -> Plan:
 
 def find_plan_by_key(key: str) -> Plan | None:
     """The live plan whose key is exactly `key`, or None."""
-    if not key or _bad_characters(key):
+    if not key or bad_characters(key):
         return None
     return db.session.scalars(select(Plan).where(Plan.key == key, Plan.deleted_at.is_(None))).one_or_none()
 
@@ -323,7 +324,7 @@ def list_plans(
         where.append(Plan.deleted_at.is_(None))
     for column, values in ((Plan.key, keys), (Plan.currency, currency_codes)):
         if values:
-            where.append(column.in_([v for v in values if not _bad_characters(v)]))
+            where.append(column.in_([v for v in values if not bad_characters(v)]))
     column = PLAN_ORDERINGS[order_by]
     ordering = [column.desc(), Plan.id.desc()] if descending else [column.asc(), Plan.id.asc()]
     total = db.session.scalar(select(func.count()).select_from(Plan).where(*where))
@@ -385,7 +386,7 @@ def current_subscriptions(customer_ids: list[str]) -> dict[str, Subscription]:
 def get_subscription(subscription_id: str) -> Subscription:
     """Raises NotFound."""
     subscription = None
-    if subscription_id and len(subscription_id) == 26 and not _bad_characters(subscription_id):
+    if subscription_id and len(subscription_id) == 26 and not bad_characters(subscription_id):
         subscription = db.session.get(Subscription, subscription_id)
     if subscription is None:
         raise NotFound(f'No subscription has the id "{subscription_id[:256]}".')
