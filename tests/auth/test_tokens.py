@@ -69,7 +69,10 @@ def test_a_token_needs_a_name(client):
     response = client.post(
         "/tokens/", data={"csrf_token": form_token(client, "/tokens/"), "name": " ", "role": "viewer"}
     )
-    assert response.status_code == 422 and "Name is required." in response.text
+    assert response.status_code == 422
+    # Beside the field (and linked from the summary), not only somewhere on the page.
+    assert '<div id="name-error"><p class="field-error">Name is required.</p></div>' in response.text
+    assert '<a href="#name">Name is required.</a>' in response.text
 
 
 def test_the_cli_creates_operators_with_a_password_from_stdin_or_a_prompt(app, runner):
@@ -127,6 +130,13 @@ def test_admins_manage_operators_in_the_console(app, client):
     mismatch = {**data, "username": "eve", "confirm": "something else"}
     response = client.post("/operators/new", data={"csrf_token": form_token(client, "/operators/new"), **mismatch})
     assert response.status_code == 422 and "The two passwords are not the same." in response.text
+
+    # The rule's refusal of a taken username stands beside that field, with the rest kept as typed.
+    response = client.post("/operators/new", data={"csrf_token": form_token(client, "/operators/new"), **data})
+    assert response.status_code == 422
+    assert '<div id="username-error"><p class="field-error">The username &#34;dora&#34; is taken.</p></div>' in (
+        response.text
+    )
 
     with app.app_context():
         dora = db.session.scalars(select(Operator).where(Operator.username == "dora")).one()

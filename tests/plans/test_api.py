@@ -239,7 +239,8 @@ def test_a_deleted_customer_cannot_subscribe(client):
     make_plan(client, key="pro")
     customer = make_customer(client)
     client.delete(f"{CUSTOMERS}/acme")
-    assert subscribe(client, "pro", customerId=customer["id"]).status_code == 412
+    refused = subscribe(client, "pro", customerId=customer["id"])
+    assert refused.status_code == 412 and "deleted" in refused.json["detail"]
 
 
 def test_change_plan_answers_with_the_ended_and_the_new(client):
