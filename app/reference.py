@@ -73,3 +73,8 @@ def countries() -> dict[str, Country]:
         c.alpha_2: Country(code=c.alpha_2, name=getattr(c, "common_name", c.name))
         for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)
     }
+
+
+def country_choices(blank: str) -> list[tuple[str, str]]:
+    """The country picker's options by name, after a first empty one labelled `blank`."""
+    return [("", blank)] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]

@@ -10,6 +10,7 @@ API. `client_as(role)` gives a client of another role, `anonymous` one with neit
 """
 
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -189,3 +190,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture
+def csrf_client(app):
+    """A client that sends the CSRF token the console's pages carry, as a browser would (`client.token`)."""
+    client = app.test_client()
+    page = client.get("/customers/new")
+    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    return client

@@ -13,7 +13,7 @@ from app.billing import rules
 from app.customers.rules import ADDRESS_FIELDS, Address
 from app.formutil import ProblemForm
 from app.problems import FieldError
-from app.reference import countries
+from app.reference import country_choices
 
 # unit → (ISO 8601 designator, whether it goes after the T)
 UNITS = {
@@ -62,7 +62,7 @@ def from_iso(value: str | None) -> tuple[str, str]:
 
 
 def _country_choices():
-    return [("", "Choose a country")] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]
+    return country_choices("Choose a country")
 
 
 def _app_choices():

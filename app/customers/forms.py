@@ -14,7 +14,7 @@ from app.billing import rules as billing_rules
 from app.customers import rules
 from app.formutil import ProblemForm
 from app.problems import FieldError, Invalid
-from app.reference import countries, currencies
+from app.reference import country_choices, currencies
 
 
 def filled_metadata_rows(entries) -> list[tuple[int, str, str]]:
@@ -63,7 +63,7 @@ def _currency_choices():
 
 
 def _country_choices():
-    return [("", "No country")] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]
+    return country_choices("No country")
 
 
 def _billing_profile_choices():

@@ -1,7 +1,5 @@
 """The Apps console through Flask's test client: pages, install, edit, uninstall refusals, CSRF."""
 
-import re
-
 import pytest
 
 from app.apps import rules
@@ -9,14 +7,6 @@ from app.billing import rules as billing_rules
 from tests.customers.test_views import field_errors, text
 
 KEY = "sk_test_1234567890abcdefXYZ"
-
-
-@pytest.fixture
-def csrf_client(app):
-    client = app.test_client()
-    page = client.get("/apps/install/stripe")
-    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def post(client, url, data, **kw):

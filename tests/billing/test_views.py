@@ -12,14 +12,6 @@ from tests.customers.test_views import HTMX, field_errors, text
 KEY = "sk_test_1234567890abcdefXYZ"
 
 
-@pytest.fixture
-def csrf_client(app):
-    client = app.test_client()
-    page = client.get("/billing/profiles/new")
-    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    return client
-
-
 def post(client, url, data, **kw):
     return client.post(url, data={"csrf_token": client.token, **data}, **kw)
 

@@ -15,14 +15,6 @@ SECRET = "sk_test_51SecretSecretSecretSecret1234567890xyz"
 
 
 @pytest.fixture
-def csrf_client(app):
-    client = app.test_client()
-    page = client.get("/customers/new")
-    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    return client
-
-
-@pytest.fixture
 def stripe(app):
     """A Stripe app, with its own (not default) billing profile: (app id, profile id)."""
     with app.app_context():

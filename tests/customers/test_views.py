@@ -3,22 +3,10 @@
 import re
 from html import unescape
 
-import pytest
-
 from app.customers import rules
 from app.customers.rules import CustomerInput
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def csrf_client(app):
-    """A client that sends the CSRF token the console's pages carry, as a browser would."""
-    client = app.test_client()
-    page = client.get("/customers/new")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    client.token = token
-    return client
 
 
 def post(client, url, data, **kw):

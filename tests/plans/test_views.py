@@ -15,15 +15,6 @@ from app.plans.rules import PlanInput
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def csrf_client(app):
-    """A client that sends the CSRF token the console's pages carry, as a browser would."""
-    client = app.test_client()
-    page = client.get("/plans/new")
-    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    return client
-
-
 def post(client, url, data=None, **kw):
     return client.post(url, data={"csrf_token": client.token, **(data or {})}, **kw)
 
@@ -36,7 +27,7 @@ def text(response) -> str:
 def field_errors(response) -> list[str]:
     return [
         re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", m))).strip()
-        for m in re.findall(r'class="field-error">(.*?)</p>', response.text, re.S)
+        for m in re.findall(r'class="field-error">(.*?)</p>', response.text, re.DOTALL)
     ]
 
 
