@@ -219,15 +219,15 @@ def sample(url: str, size: int) -> dict:
     deep_page = min(10_000, -(-size // page_size))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only"})
     with app.app_context():
-        # The cursor an operator's "Page N" link carries: the row just before that page.
+        # The cursor that page N-1's "Next" link carries: page N-1's first row, and N starts a page on.
         anchor = rules.db.session.scalars(
             sa.select(rules.Customer)
             .where(rules.Customer.deleted_at.is_(None))
             .order_by(rules.Customer.name, rules.Customer.id)
-            .offset((deep_page - 1) * page_size - 1)
+            .offset((deep_page - 2) * page_size)
             .limit(1)
         ).one()
-        cursor = rules.encode_cursor(anchor.name, anchor.id)
+        cursor = rules.encode_cursor(anchor.name, anchor.id, page_size)
         # An admin's API token and console session, as an operator and a system would have them.
         from app.auth import rules as auth_rules
 

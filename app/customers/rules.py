@@ -590,25 +590,41 @@ def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool
     return min(found, limit), found > limit
 
 
-def encode_cursor(value, customer_id: str) -> str:
-    """An opaque cursor for "the row after (value, customer_id)" in the list's order."""
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: `offset` rows after the row at `position` (before it, when negative).
+
+    `position` is that row's (sort value, id) in the list's order, or None for the end of the list.
+    A page's links all count from its own first row, so making them reads nothing."""
+
+    position: tuple | None
+    offset: int = 1
+
+
+def encode_cursor(value, customer_id: str | None, offset: int = 1) -> str:
+    """An opaque cursor for "the page starting `offset` rows after (value, customer_id)"."""
     if isinstance(value, datetime):
         value = value.isoformat()
-    raw = json.dumps([value, customer_id], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    raw = json.dumps([value, customer_id, offset] if offset != 1 else [value, customer_id], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, order_by: str) -> tuple | None:
-    """The (sort value, id) a cursor names, or None for a missing or mangled one."""
+def _decode_cursor(cursor: str | None, order_by: str) -> Cursor | None:
+    """The Cursor a cursor string names, or None for a missing or mangled one."""
     if not cursor or order_by not in KEYSET_ORDERINGS:
         return None
     try:
-        value, customer_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value, customer_id, *rest = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset = rest[0] if rest else 1
+        if type(offset) is not int or offset == 0 or abs(offset) > 2 * MAX_PAGE_SIZE or len(rest) > 1:
+            return None
+        if value is None and customer_id is None and offset < 0:
+            return Cursor(None, offset)  # counted back from the end
         if order_by == "createdAt":
             value = datetime.fromisoformat(value)
         if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or bad_characters(str(value)):
             return None
-        return value, customer_id
+        return Cursor((value, customer_id), offset)
     except (ValueError, TypeError, binascii.Error):
         return None
 
@@ -621,50 +637,49 @@ def _beyond(listing: search.Listing, position: tuple, descending: bool) -> Colum
 
 
 def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
-    """(id, sort value) of up to `limit` rows in this order, after `position` or after `skip` rows."""
+    """(id, sort value) of up to `limit` rows in this order, after `position` (or from the start)
+    and after skipping `skip` rows."""
     order = [listing.sort_column, listing.id_column]
     query = (
         select(listing.id_column, listing.sort_column)
         .select_from(listing.source)
         .order_by(*(c.desc() if descending else c.asc() for c in order))
         .limit(limit)
+        .offset(skip or None)
     )
     where = [*listing.where]
     if position is not None:
         where.append(_beyond(listing, position, descending))
-    elif skip:
-        query = query.offset(skip)
     if listing.window is not None:
         where = listing.window(where, descending, skip + limit, position)
     return db.session.execute(query.where(*where)).all()
 
 
-def _nearby_cursors(
-    listing: search.Listing, filters, order_by: str, descending: bool, page: Page, walked: list
-) -> dict:
-    """Cursors for the two pages either side of this one and for the last page: each names the row
-    just before that page's first row. `walked` holds this page's rows and the next page's."""
-    column = ORDERINGS[order_by]
-    size = page.page_size
+def _walk_to(listing: search.Listing, descending: bool, size: int, cursor: Cursor) -> list | None:
+    """The rows of the page that `cursor` starts; None when fewer rows than it counts back over
+    lie before its position now (customers were deleted since the link was made)."""
+    if cursor.offset > 0:
+        return _walk(listing, descending, size, cursor.position, cursor.offset - 1)
+    back = _walk(listing, not descending, -cursor.offset, cursor.position)
+    if len(back) < -cursor.offset:
+        return None
+    return back[::-1][:size]
+
+
+def _nearby_cursors(order_by: str, page: Page) -> dict:
+    """Cursors for the two pages either side of this one and for the last, all counted from this
+    page's first row (or, for the last page, back from the end)."""
+    first = page.items[0]
+    anchor = (getattr(first, ORDERINGS[order_by].key), first.id)
+    more = page.total_is_lower_bound and len(page.items) == page.page_size
     cursors: dict[int, str | None] = {1: None}
-    for step in (1, 2):  # ahead: the last row of this page, then of the next
-        if len(walked) >= step * size:
-            customer_id, value = walked[step * size - 1]
-            cursors[page.page + step] = encode_cursor(value, customer_id)
-    if page.page > 2:  # behind: walk backwards from this page's first row
-        first = page.items[0]
-        back = _walk(listing, not descending, 2 * size + 1, (getattr(first, column.key), first.id))
-        for step in (1, 2):
-            if page.page - step > 1 and len(back) > step * size:
-                customer_id, value = back[step * size]
-                cursors[page.page - step] = encode_cursor(value, customer_id)
-    if not filters.narrows() and page.pages > page.page + 2:
-        # The last page holds the final (total mod size) rows; its anchor is one further back. Only
-        # for the whole list: for a search, a second walk over all its matches costs too much.
-        on_last = page.total - (page.pages - 1) * size
-        back = _walk(listing, not descending, 1, skip=on_last)
-        if back:
-            cursors[page.pages] = encode_cursor(back[0][1], back[0][0])
+    for step in (-2, -1, 1, 2):
+        target = page.page + step
+        if 1 < target and (target <= page.pages or more):
+            cursors[target] = encode_cursor(*anchor, step * page.page_size)
+    if not page.total_is_lower_bound and page.pages > page.page + 2:
+        on_last = page.total - (page.pages - 1) * page.page_size
+        cursors[page.pages] = encode_cursor(None, None, -on_last)
     return cursors
 
 
@@ -683,14 +698,19 @@ def list_customers(
     """
     if any(bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
+    if filters.key is not None and not filters.include_deleted and page == 1:
+        # A key names at most one live customer: it is the whole first page, with nothing to walk or count.
+        items = list(db.session.scalars(select(Customer).where(*_conditions(filters))))
+        return Page(items, len(items), page, page_size)
     listing = _listing(filters, order_by)
     keyset = order_by in KEYSET_ORDERINGS
-    position = _decode_cursor(after, order_by) if page > 1 else None
-    # One walk over the matches gives this page and, for keyset orderings, the next page too (where
-    # the page after it starts); the customers themselves are then loaded by id.
-    limit = page_size * (2 if keyset else 1)
-    walked = _walk(listing, descending, limit, position, 0 if position else (page - 1) * page_size)
-    ids = [customer_id for customer_id, _ in walked[:page_size]]
+    # One walk over the matches finds the page's ids (by keyset from a cursor's row, or by offset
+    # when there is none); the customers themselves are then loaded by id.
+    cursor = _decode_cursor(after, order_by) if page > 1 else None
+    walked = _walk_to(listing, descending, page_size, cursor) if cursor else None
+    if walked is None:
+        walked = _walk(listing, descending, page_size, skip=(page - 1) * page_size)
+    ids = [customer_id for customer_id, _ in walked]
     loaded = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
     items = [loaded[customer_id] for customer_id in ids]
     if page == 1 and len(items) < page_size:
@@ -699,5 +719,5 @@ def list_customers(
         total, lower_bound = _count(filters, listing)
     result = Page(items, total, page, page_size, lower_bound)
     if items and keyset:
-        result.cursors = _nearby_cursors(listing, filters, order_by, descending, result, walked)
+        result.cursors = _nearby_cursors(order_by, result)
     return result

@@ -85,22 +85,40 @@ def test_filtered_totals_stop_counting_at_the_limit(monkeypatch):
     ("order_by", "descending"), [("name", False), ("name", True), ("createdAt", False), ("id", True)]
 )
 def test_keyset_pages_equal_offset_pages(order_by, descending):
-    for i in range(23):
+    for i in range(38):
         make(f"Customer {i % 7}", key=f"k{i:02d}")  # repeated names: the id breaks ties
     filters = CustomerFilters()
-    by_offset = [[c.id for c in rules.list_customers(filters, p, 5, order_by, descending).items] for p in range(1, 6)]
+    by_offset = [[c.id for c in rules.list_customers(filters, p, 5, order_by, descending).items] for p in range(1, 9)]
     walked, cursor = [], None
-    for p in range(1, 6):
+    for p in range(1, 9):
         page = rules.list_customers(filters, p, 5, order_by, descending, after=cursor)
         walked.append([c.id for c in page.items])
         cursor = page.cursors.get(p + 1)
     assert walked == by_offset
-    # Jumping through the cursors offered for pages two back, two ahead and the last lands right too.
-    middle = rules.list_customers(filters, 3, 5, order_by, descending, after=None)
+    # Jumping through the cursors offered for pages two back, two ahead and the last (three rows)
+    # lands right too, and so does going back a page at a time.
+    middle = rules.list_customers(filters, 4, 5, order_by, descending, after=None)
     for target, cursor in middle.cursors.items():
         jumped = rules.list_customers(filters, target, 5, order_by, descending, after=cursor)
         assert [c.id for c in jumped.items] == by_offset[target - 1], target
-    assert set(middle.cursors) == {1, 2, 4, 5}
+    assert set(middle.cursors) == {1, 2, 3, 5, 6, 8}
+    page = rules.list_customers(filters, 8, 5, order_by, descending, after=middle.cursors[8])
+    for p in range(7, 0, -1):
+        page = rules.list_customers(filters, p, 5, order_by, descending, after=page.cursors.get(p))
+        assert [c.id for c in page.items] == by_offset[p - 1], p
+
+
+def test_a_link_back_over_more_rows_than_remain_falls_back_to_the_offset():
+    for i in range(16):
+        make(f"C{i:02d}", key=f"k{i:02d}")
+    fourth = rules.list_customers(CustomerFilters(), 4, 4)
+    assert [c.name for c in fourth.items] == ["C12", "C13", "C14", "C15"]
+    for i in range(6):
+        rules.delete(f"k{i:02d}")
+    # Page 2's link counts eight rows back from C12, and only six (C06–C11) lie before it now:
+    # page 2 is then the fifth to eighth rows that remain.
+    second = rules.list_customers(CustomerFilters(), 2, 4, after=fourth.cursors[2])
+    assert [c.name for c in second.items] == ["C10", "C11", "C12", "C13"]
 
 
 def test_a_mangled_cursor_falls_back_to_the_offset():
