@@ -8,7 +8,7 @@ customers are pinned to is refused by billing.rules.delete, through `pinned_cust
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 
 from app import history
 from app.billing import rules as billing_rules
@@ -43,24 +43,33 @@ def _live_customer(customer_id_or_key: str) -> Customer:
     return customer
 
 
+# Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
+_EFFECTIVE = (
+    select(CustomerOverride, BillingProfile)
+    .select_from(BillingProfile)
+    .outerjoin(CustomerOverride, CustomerOverride.customer_id == bindparam("customer_id"))
+    .where(
+        or_(
+            BillingProfile.id == CustomerOverride.billing_profile_id,
+            and_(
+                CustomerOverride.billing_profile_id.is_(None),
+                BillingProfile.is_default.is_(True),
+                BillingProfile.deleted_at.is_(None),
+            ),
+        )
+    )
+)
+_PINNED_NAMES = (
+    select(CustomerOverride.customer_id, BillingProfile.name)
+    .join(BillingProfile, BillingProfile.id == CustomerOverride.billing_profile_id)
+    .where(CustomerOverride.customer_id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def effective(customer: Customer) -> Effective:
     """The customer's override row (if any) and the profile that bills it, in one query: the
     pinned profile, or else the live default."""
-    row = db.session.execute(
-        select(CustomerOverride, BillingProfile)
-        .select_from(BillingProfile)
-        .outerjoin(CustomerOverride, CustomerOverride.customer_id == customer.id)
-        .where(
-            or_(
-                BillingProfile.id == CustomerOverride.billing_profile_id,
-                and_(
-                    CustomerOverride.billing_profile_id.is_(None),
-                    BillingProfile.is_default.is_(True),
-                    BillingProfile.deleted_at.is_(None),
-                ),
-            )
-        )
-    ).first()
+    row = db.session.execute(_EFFECTIVE, {"customer_id": customer.id}).first()
     if row is not None:
         return Effective(customer, *row)
     # Not pinned, and no default profile (yet): nothing bills the customer.
@@ -211,13 +220,7 @@ def profile_names_for(
     ids = [c.id for c in customers]
     if not ids:
         return {}
-    pins = dict(
-        db.session.execute(
-            select(CustomerOverride.customer_id, BillingProfile.name)
-            .join(BillingProfile, BillingProfile.id == CustomerOverride.billing_profile_id)
-            .where(CustomerOverride.customer_id.in_(ids))
-        ).all()
-    )
+    pins = dict(db.session.execute(_PINNED_NAMES, {"ids": ids}).all())
     if default is False:
         default = billing_rules.default_profile()
     default_name = default.name if default else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import bindparam, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
@@ -334,10 +334,20 @@ def list_plans(
     return Page(list(items), total or 0, page, page_size)
 
 
+# Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
+_LIVE_PLANS = select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.currency, Plan.name, Plan.id)
+_CURRENT_SUBSCRIPTIONS = select(Subscription).where(
+    Subscription.customer_id.in_(bindparam("ids", expanding=True)), Subscription.active_to.is_(None)
+)
+_HISTORY = (
+    select(Subscription)
+    .where(Subscription.customer_id == bindparam("customer_id"))
+    .order_by(Subscription.active_from.desc(), Subscription.id.desc())
+)
+
+
 def live_plans() -> list[Plan]:
-    return list(
-        db.session.scalars(select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.currency, Plan.name, Plan.id))
-    )
+    return list(db.session.scalars(_LIVE_PLANS))
 
 
 def active_subscription_counts(plan_ids: list[str]) -> dict[str, int]:
@@ -377,9 +387,7 @@ def current_subscriptions(customer_ids: list[str]) -> dict[str, Subscription]:
     """The active subscription (with its plan) of each of these customers that has one, in one query."""
     if not customer_ids:
         return {}
-    rows = db.session.scalars(
-        select(Subscription).where(Subscription.customer_id.in_(customer_ids), Subscription.active_to.is_(None))
-    )
+    rows = db.session.scalars(_CURRENT_SUBSCRIPTIONS, {"ids": customer_ids})
     return {s.customer_id: s for s in rows}
 
 
@@ -427,13 +435,7 @@ def customer_subscriptions(
 
 def history(customer_id: str) -> list[Subscription]:
     """All of a customer's subscriptions, the newest first."""
-    return list(
-        db.session.scalars(
-            select(Subscription)
-            .where(Subscription.customer_id == customer_id)
-            .order_by(Subscription.active_from.desc(), Subscription.id.desc())
-        )
-    )
+    return list(db.session.scalars(_HISTORY, {"customer_id": customer_id}))
 
 
 def _subscriber(customer_id: str | None, customer_key: str | None) -> Customer:
