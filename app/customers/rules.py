@@ -22,7 +22,7 @@ from ulid import ULID
 
 from app import history
 from app.customers import search
-from app.customers.models import Customer, CustomerIdentifier
+from app.customers.models import Customer, CustomerIdentifier, CustomerSummary
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
@@ -502,7 +502,7 @@ class CustomerFilters:
 
 @dataclass
 class Page:
-    items: list[Customer]
+    items: list  # Customers, or CustomerSummary rows when list_customers was asked for summaries
     total: int
     page: int
     page_size: int
@@ -685,6 +685,9 @@ def _nearby_cursors(order_by: str, page: Page) -> dict:
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
 _BY_IDS = select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_SUMMARIES_BY_IDS = select(*(getattr(Customer, name) for name in CustomerSummary._fields)).where(
+    Customer.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def list_customers(
@@ -694,8 +697,10 @@ def list_customers(
     order_by: str = "name",
     descending: bool = False,
     after: str | None = None,
+    summaries: bool = False,
 ) -> Page:
     """One page of customers, in `order_by` (a key of ORDERINGS; the callers check their input).
+    With `summaries`, the items are CustomerSummary rows (for a list to show) instead of Customers.
 
     `after`, a cursor from a previous Page's `cursors`, reaches `page` by keyset instead of by
     offset; a missing or mangled cursor falls back to the offset, so any page number works.
@@ -715,7 +720,12 @@ def list_customers(
     if walked is None:
         walked = _walk(listing, descending, page_size, skip=(page - 1) * page_size)
     ids = [customer_id for customer_id, _ in walked]
-    loaded = {c.id: c for c in db.session.scalars(_BY_IDS, {"ids": ids})} if ids else {}
+    if not ids:
+        loaded = {}
+    elif summaries:
+        loaded = {row.id: CustomerSummary(*row) for row in db.session.execute(_SUMMARIES_BY_IDS, {"ids": ids})}
+    else:
+        loaded = {c.id: c for c in db.session.scalars(_BY_IDS, {"ids": ids})}
     items = [loaded[customer_id] for customer_id in ids]
     if page == 1 and len(items) < page_size:
         total, lower_bound = len(items), False  # everything is on this page: nothing more to count

@@ -122,7 +122,9 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         include_deleted=bool(state["deleted"]),
         billing_profile_id=state["billing_profile"] or None,
     )
-    page = rules.list_customers(filters, state["page"], state["size"], order_by, descending, state["after"] or None)
+    page = rules.list_customers(
+        filters, state["page"], state["size"], order_by, descending, state["after"] or None, summaries=True
+    )
     if not page.items and page.total and state["page"] > page.pages:
         # A page past the end (after deletes, or an edited URL): show the last page instead.
         return redirect(_list_url(state, page=page.pages), 303)
