@@ -70,6 +70,8 @@ def serve(app_spec: str, database_url: str, workers: int = 2):
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--workers",
             str(workers),
             "--bind",

@@ -440,12 +440,21 @@ def delete(id_or_key: str) -> Customer:
     return customer
 
 
+# Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
+_BY_ID = select(Customer).where(Customer.id == bindparam("id"))
+_LIVE_BY_KEY = select(Customer).where(Customer.key == bindparam("key"), Customer.deleted_at.is_(None))
+_BY_IDS = select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_SUMMARIES_BY_IDS = select(*(getattr(Customer, name) for name in CustomerSummary._fields)).where(
+    Customer.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def get(id_or_key: str) -> Customer:
     """The customer with this id (live or deleted) or this key (live only). Raises NotFound."""
     customer = None
     if id_or_key and not bad_characters(id_or_key):
         if len(id_or_key) == 26:
-            customer = db.session.get(Customer, id_or_key)
+            customer = db.session.scalars(_BY_ID, {"id": id_or_key}).one_or_none()
         if customer is None:
             customer = find_by_key(id_or_key)
     if customer is None:
@@ -457,7 +466,7 @@ def find_by_key(key: str) -> Customer | None:
     """The live customer whose key is exactly `key` (case-sensitive), or None."""
     if not key or bad_characters(key):
         return None
-    return db.session.scalars(select(Customer).where(Customer.key == key, Customer.deleted_at.is_(None))).one_or_none()
+    return db.session.scalars(_LIVE_BY_KEY, {"key": key}).one_or_none()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,13 +690,6 @@ def _nearby_cursors(order_by: str, page: Page) -> dict:
         on_last = page.total - (page.pages - 1) * page.page_size
         cursors[page.pages] = encode_cursor(None, None, -on_last)
     return cursors
-
-
-# Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
-_BY_IDS = select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True)))
-_SUMMARIES_BY_IDS = select(*(getattr(Customer, name) for name in CustomerSummary._fields)).where(
-    Customer.id.in_(bindparam("ids", expanding=True))
-)
 
 
 def list_customers(
