@@ -44,20 +44,20 @@ def _live_customer(customer_id_or_key: str) -> Customer:
 
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
-_EFFECTIVE = (
-    select(CustomerOverride, BillingProfile)
-    .select_from(BillingProfile)
-    .outerjoin(CustomerOverride, CustomerOverride.customer_id == bindparam("customer_id"))
-    .where(
-        or_(
-            BillingProfile.id == CustomerOverride.billing_profile_id,
-            and_(
-                CustomerOverride.billing_profile_id.is_(None),
-                BillingProfile.is_default.is_(True),
-                BillingProfile.deleted_at.is_(None),
-            ),
-        )
+# A customer, its override row (if any) and the profile that bills it: the pinned one, or else the
+# live default (at most one profile is that: a partial unique index says so).
+_LIVE_DEFAULT_ID = (
+    select(BillingProfile.id)
+    .where(BillingProfile.is_default.is_(True), BillingProfile.deleted_at.is_(None))
+    .scalar_subquery()
+)
+_WITH_BILLING = (
+    select(Customer, CustomerOverride, BillingProfile)
+    .outerjoin(CustomerOverride, CustomerOverride.customer_id == Customer.id)
+    .outerjoin(
+        BillingProfile, BillingProfile.id == func.coalesce(CustomerOverride.billing_profile_id, _LIVE_DEFAULT_ID)
     )
+    .where(Customer.id == bindparam("customer_id"))
 )
 _PINNED_NAMES = (
     select(CustomerOverride.customer_id, BillingProfile.name)
@@ -67,18 +67,19 @@ _PINNED_NAMES = (
 
 
 def effective(customer: Customer) -> Effective:
-    """The customer's override row (if any) and the profile that bills it, in one query: the
-    pinned profile, or else the live default."""
-    row = db.session.execute(_EFFECTIVE, {"customer_id": customer.id}).first()
-    if row is not None:
-        return Effective(customer, *row)
-    # Not pinned, and no default profile (yet): nothing bills the customer.
-    return Effective(customer, db.session.get(CustomerOverride, customer.id), None)
+    """The customer's override row (if any) and the profile that bills it, in one query."""
+    _, override, profile = db.session.execute(_WITH_BILLING, {"customer_id": customer.id}).one()
+    return Effective(customer, override, profile)
 
 
-def get(customer_id: str) -> Effective:
-    """Raises NotFound. A deleted customer is answered too (its profile is what it was)."""
-    return effective(customer_rules.get(customer_id))
+def get(customer_id_or_key: str) -> Effective:
+    """Raises NotFound. A deleted customer is answered too (its profile is what it was).
+    By id, the customer and its billing come in one query (the customer page's)."""
+    if is_id(customer_id_or_key):
+        row = db.session.execute(_WITH_BILLING, {"customer_id": customer_id_or_key}).first()
+        if row is not None:
+            return Effective(*row)
+    return effective(customer_rules.get(customer_id_or_key))
 
 
 def check_profile(profile_id: str | None, field: str = "billingProfileId") -> None:

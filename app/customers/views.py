@@ -264,11 +264,13 @@ def create():
 
 @bp.get("/<customer_id>")
 def show(customer_id: str):
-    return _render_show(rules.get(customer_id))
+    billing = overrides.get(customer_id)
+    return _render_show(billing.customer, billing=billing)
 
 
-def _render_show(customer, editors: dict | None = None, status: int = 200):
-    """The customer page; `editors` replaces some apps' editors (one posted with errors)."""
+def _render_show(customer, editors: dict | None = None, status: int = 200, billing=None):
+    """The customer page; `editors` replaces some apps' editors (one posted with errors), and
+    `billing` is the customer's effective billing when the caller has it already."""
     subscriptions = plan_rules.history(customer.id)
     subscribe_form = None
     if not customer.is_deleted and not any(s.is_active for s in subscriptions):
@@ -281,7 +283,7 @@ def _render_show(customer, editors: dict | None = None, status: int = 200):
         subscriptions=subscriptions,
         subscribe_form=subscribe_form,
         changes=for_entity("customer", customer.id),
-        billing=overrides.effective(customer),
+        billing=billing or overrides.effective(customer),
         app_editors=_app_editors(customer, editors or {}),
     )
     return html, status
