@@ -199,3 +199,20 @@ def csrf_client(app):
     page = client.get("/customers/new")
     client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     return client
+
+
+@pytest.fixture
+def count_queries(app):
+    """The statements the app runs while the test does (a list to clear and read)."""
+    counted: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        # The gate's own lookups of the logged-in operator are per request, not per page: not counted.
+        if "FROM operators" not in statement and "FROM api_tokens" not in statement:
+            counted.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    yield counted
+    sa.event.remove(engine, "before_cursor_execute", before)

@@ -284,6 +284,6 @@ def list_overrides():
             "totalCount": page.total,
             "page": page.page,
             "pageSize": page.page_size,
-            "items": [override_json(overrides.effective(c), expand) for c in page.items],
+            "items": [override_json(e, expand) for e in overrides.effective_many(page.items)],
         }
     )

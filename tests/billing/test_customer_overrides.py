@@ -77,6 +77,26 @@ def test_pin_and_unpin(client, app):
     assert follows.status_code == 200 and "billingProfileId" not in follows.json["customerOverride"]
 
 
+def test_the_override_list_costs_the_same_queries_for_few_or_many_customers(client, app, count_queries):
+    profile = make_profile(client, app)
+
+    def queries_for_list() -> int:
+        count_queries.clear()
+        response = client.get("/api/v1/billing/customers?expand=apps&expand=customer")
+        assert response.status_code == 200
+        return len(count_queries)
+
+    make_customer(client, key="c0", name="C0")
+    few = queries_for_list()
+    for i in range(1, 20):
+        customer = make_customer(client, key=f"c{i}", name=f"C{i}")
+        if i % 2:
+            client.put(f"/api/v1/billing/customers/{customer}", json={"billingProfileId": profile})
+    assert queries_for_list() == few, "\n".join(q[:90] for q in count_queries)
+    items = client.get("/api/v1/billing/customers?orderBy=customerName").json["items"]
+    assert [i["baseBillingProfileId"] == profile for i in items[:3]] == [False, True, False]  # C0, C1, C10
+
+
 @pytest.mark.parametrize("profile", ["01ZZZZZZZZZZZZZZZZZZZZZZZZ", "nope", "deleted"])
 def test_pinning_to_an_unknown_or_deleted_profile_is_refused(client, app, profile):
     customer = make_customer(client)

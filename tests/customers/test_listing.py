@@ -1,7 +1,7 @@
 """Listing at scale: the search index, the kept totals, keyset pages and a fixed number of queries."""
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.customers import rules
 from app.customers.rules import CustomerFilters, CustomerInput
@@ -126,20 +126,6 @@ def test_a_mangled_cursor_falls_back_to_the_offset():
         make(f"C{i}", key=f"k{i}")
     page = rules.list_customers(CustomerFilters(), 2, 3, after="not-a-cursor")
     assert [c.name for c in page.items] == ["C3", "C4", "C5"]
-
-
-@pytest.fixture
-def count_queries():
-    counted: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        # The gate's own lookups of the logged-in operator are per request, not per page: not counted.
-        if "FROM operators" not in statement and "FROM api_tokens" not in statement:
-            counted.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    yield counted
-    event.remove(db.engine, "before_cursor_execute", before)
 
 
 def test_the_list_page_costs_the_same_queries_for_few_or_many_customers(app, count_queries):
