@@ -53,7 +53,9 @@ PATHS = {
             "description": (
                 "totalCount is exact for the unfiltered list. With filters it counts matches up to "
                 f"{rules.COUNT_LIMIT:,} ({rules.SEARCH_COUNT_LIMIT:,} with a name, primaryEmail or subject "
-                "filter) and then answers that number: a million matches are not counted on each call."
+                "filter) and then answers that number: a million matches are not counted on each call. On "
+                f"PostgreSQL, a search that its planner expects to match {rules.SURELY_MORE}× that many answers "
+                "the number without counting."
             ),
             "parameters": [
                 query("page", {"type": "integer", "minimum": 1, "default": 1}),

@@ -489,6 +489,8 @@ COUNT_LIMIT = 10_000
 # A text search stops sooner: each match counted is a trip through the trigram index (on PostgreSQL
 # a heap row too), and past a thousand matches the operator's next step is a narrower search.
 SEARCH_COUNT_LIMIT = 1_000
+# A text search the database's planner expects to match this many times the limit is not counted.
+SURELY_MORE = 10
 
 
 @dataclass
@@ -593,9 +595,12 @@ def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool
         live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
         return (live + deleted if filters.include_deleted else live), False
     source = listing.count_source if listing.count_source is not None else listing.source
-    limit = SEARCH_COUNT_LIMIT if any(getattr(filters, name) for name in search.TEXT_FILTERS) else COUNT_LIMIT
-    capped = select(literal(1)).select_from(source).where(*listing.where).limit(limit + 1).subquery()
-    found = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    matches = select(literal(1)).select_from(source).where(*listing.where)
+    text_search = any(getattr(filters, name) for name in search.TEXT_FILTERS)
+    limit = SEARCH_COUNT_LIMIT if text_search else COUNT_LIMIT
+    if text_search and search.expects_at_least(matches, SURELY_MORE * limit):
+        return limit, True  # PostgreSQL: see search.expects_at_least
+    found = db.session.scalar(select(func.count()).select_from(matches.limit(limit + 1).subquery())) or 0
     return min(found, limit), found > limit
 
 

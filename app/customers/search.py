@@ -184,6 +184,21 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
     )
 
 
+def expects_at_least(query, rows: int) -> bool:
+    """Whether PostgreSQL's planner expects `query` to return at least `rows` rows (never on SQLite).
+
+    A GIN index serves only bitmap scans, which gather every match before the first is counted:
+    counting even 1,000 of a fragment's 26,000 matches costs 13 ms at a million customers, where
+    planning the query costs one. The estimate comes from the search text's statistics (migration
+    0007 samples them widely), so callers ask for a margin, not for the limit itself."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    compiled = query.compile(dialect=bind.dialect, compile_kwargs={"render_postcompile": True})
+    plan = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return plan[0]["Plan"]["Plan Rows"] >= rows
+
+
 def contains(text: str, columns: list[str]) -> ColumnElement:
     """Customers having `text`, case-insensitively, inside any of these COLUMNS."""
     dialect = db.session.get_bind().dialect.name
