@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 
 from app import history
-from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
 from app.customers import rules as customer_rules
@@ -54,8 +53,10 @@ _LIVE_DEFAULT_ID = (
 
 
 def _with_billing(*columns):
+    """Customers joined to their override row (if any) and the profile that bills them."""
     return (
-        select(*columns, CustomerOverride, BillingProfile)
+        select(*columns)
+        .select_from(Customer)
         .outerjoin(CustomerOverride, CustomerOverride.customer_id == Customer.id)
         .outerjoin(
             BillingProfile, BillingProfile.id == func.coalesce(CustomerOverride.billing_profile_id, _LIVE_DEFAULT_ID)
@@ -63,13 +64,13 @@ def _with_billing(*columns):
     )
 
 
-_WITH_BILLING = _with_billing(Customer).where(Customer.id == bindparam("customer_id"))
-_BILLING_OF = _with_billing(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
-_PINNED_NAMES = (
-    select(CustomerOverride.customer_id, BillingProfile.name)
-    .join(BillingProfile, BillingProfile.id == CustomerOverride.billing_profile_id)
-    .where(CustomerOverride.customer_id.in_(bindparam("ids", expanding=True)))
+_WITH_BILLING = _with_billing(Customer, CustomerOverride, BillingProfile).where(Customer.id == bindparam("customer_id"))
+_BILLING_OF = _with_billing(Customer.id, CustomerOverride, BillingProfile).where(
+    Customer.id.in_(bindparam("ids", expanding=True))
 )
+_PROFILE_NAMES = _with_billing(
+    Customer.id, BillingProfile.name, CustomerOverride.billing_profile_id.is_not(None)
+).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
 def effective(customer: Customer) -> Effective:
@@ -227,19 +228,12 @@ def without_pin() -> ColumnElement:
     return ~_pinned_to()
 
 
-def profile_names_for(
-    customers: list[Customer], default: BillingProfile | None | bool = False
-) -> dict[str, tuple[str, bool]]:
-    """customer id → (effective profile name, pinned?) for a page of customers, in one query
-    (two unless the caller, who has it already, passes the `default` profile)."""
-    ids = [c.id for c in customers]
-    if not ids:
+def profile_names_for(customers) -> dict[str, tuple[str | None, bool]]:
+    """customer id → (effective profile name, pinned?) for a page of customers, in one query."""
+    if not customers:
         return {}
-    pins = dict(db.session.execute(_PINNED_NAMES, {"ids": ids}).all())
-    if default is False:
-        default = billing_rules.default_profile()
-    default_name = default.name if default else None
-    return {i: (pins[i], True) if i in pins else (default_name, False) for i in ids}
+    rows = db.session.execute(_PROFILE_NAMES, {"ids": [c.id for c in customers]})
+    return {customer_id: (name, bool(pinned)) for customer_id, name, pinned in rows}
 
 
 ORDERINGS = {

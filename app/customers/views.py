@@ -110,7 +110,7 @@ def _list_url(state: dict, cursors: dict[int, str | None] | None = None, base: s
 
 
 def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed: bool = False):
-    # The live profiles, for the filter, and the default among them, for the column (one query).
+    # The live profiles, for the filter (one query).
     profiles = billing_rules.live_profiles()
     state = _list_state({p.id for p in profiles})
     order_by, descending = SORTS[state["sort"]]
@@ -141,7 +141,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "current": plan_rules.current_subscriptions([c.id for c in page.items]),
         "profiles": profiles,
         # The effective billing profile of each customer on the page, in one more query.
-        "billing": overrides.profile_names_for(page.items, next((p for p in profiles if p.is_default), None)),
+        "billing": overrides.profile_names_for(page.items),
         "lookup_key": lookup_key,
         "lookup_missed": lookup_missed,
     }
