@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import apps, auth, cli
 from app.config import load_config
-from app.extensions import csrf, db, htmx, migrate
+from app.extensions import csrf, db, htmx, migrate, read_without_transaction
 from app.problems import Problem, problem_response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +44,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Batch mode lets later migrations alter SQLite tables (which lack most ALTER TABLE forms).
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     # Hooks run in this order: the first-start defaults (made as "system", before anyone is known),
-    # then the gate (a refused request gets no further), then the CSRF check of the forms.
+    # then reads leave their transaction out (PostgreSQL), then the gate (a refused request gets no further),
+    # then the CSRF check of the forms.
     apps.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.before_request(read_without_transaction)  # SQLite's driver reads outside transactions already
     auth.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

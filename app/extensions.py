@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from flask import request
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -65,3 +66,21 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def read_without_transaction() -> None:
+    """GET and HEAD requests read on a connection in autocommit mode: no BEGIN before their first
+    query and no ROLLBACK after their last.
+
+    On PostgreSQL each of those is one more round trip to the server; at 1,000,000 customers they
+    were a quarter of a key lookup's time and a third of a customer page's. A transaction buys reads
+    nothing here: under READ COMMITTED every statement sees its own snapshot anyway, and SQLite's
+    driver already reads outside a transaction. Reads that must agree are made one statement (the
+    customer page reads the customer with its billing profile in one).
+
+    The only write a GET makes is the gate's one-row "token last used" UPDATE, which commits on its
+    own. A GET must not write more than one statement: it would have no transaction to share.
+    Runs after the first-start defaults (several rows, in a transaction) and before the gate.
+    """
+    if request.method in ("GET", "HEAD") and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

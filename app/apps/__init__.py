@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
             return
         try:
             ensure_defaults()
+            db.session.commit()  # ends its read when there was nothing to make: the request starts afresh
             done = True
         except SQLAlchemyError:
             db.session.rollback()
