@@ -52,8 +52,9 @@ _LIVE_DEFAULT_ID = (
 )
 
 
-def _with_billing(*columns):
-    """Customers joined to their override row (if any) and the profile that bills them."""
+def with_billing(*columns):
+    """`columns` of customers joined to their override row (if any) and the profile that bills them:
+    the one statement of "pinned, else the live default" (the console's list builds on it too)."""
     return (
         select(*columns)
         .select_from(Customer)
@@ -64,13 +65,10 @@ def _with_billing(*columns):
     )
 
 
-_WITH_BILLING = _with_billing(Customer, CustomerOverride, BillingProfile).where(Customer.id == bindparam("customer_id"))
-_BILLING_OF = _with_billing(Customer.id, CustomerOverride, BillingProfile).where(
+_WITH_BILLING = with_billing(Customer, CustomerOverride, BillingProfile).where(Customer.id == bindparam("customer_id"))
+_BILLING_OF = with_billing(Customer.id, CustomerOverride, BillingProfile).where(
     Customer.id.in_(bindparam("ids", expanding=True))
 )
-_PROFILE_NAMES = _with_billing(
-    Customer.id, BillingProfile.name, CustomerOverride.billing_profile_id.is_not(None)
-).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
 def effective(customer: Customer) -> Effective:
@@ -226,14 +224,6 @@ def billed_by(profile_id: str) -> ColumnElement:
 
 def without_pin() -> ColumnElement:
     return ~_pinned_to()
-
-
-def profile_names_for(customers) -> dict[str, tuple[str | None, bool]]:
-    """customer id → (effective profile name, pinned?) for a page of customers, in one query."""
-    if not customers:
-        return {}
-    rows = db.session.execute(_PROFILE_NAMES, {"ids": [c.id for c in customers]})
-    return {customer_id: (name, bool(pinned)) for customer_id, name, pinned in rows}
 
 
 ORDERINGS = {

@@ -77,7 +77,8 @@ def split_subjects(subjects_text: str) -> list[str]:
 
 
 class CustomerSummary(NamedTuple):
-    """What a list of customers shows of each: a plain row, read at a fraction of a Customer's cost."""
+    """What a list of customers shows of each: a plain row, read at a fraction of a Customer's cost,
+    with its current plan (if any) and the billing profile that bills it."""
 
     id: str
     name: str
@@ -87,6 +88,10 @@ class CustomerSummary(NamedTuple):
     primary_email: str | None
     created_at: datetime
     deleted_at: datetime | None
+    plan_id: str | None
+    plan_name: str | None
+    billing_profile: str | None  # its name
+    pinned: bool  # to that profile, rather than billed by the default
 
     @property
     def subject_keys(self) -> list[str]:

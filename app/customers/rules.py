@@ -11,6 +11,7 @@ import base64
 import binascii
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from ulid import ULID
 
 from app import history
 from app.customers import search
-from app.customers.models import Customer, CustomerIdentifier, CustomerSummary
+from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
@@ -444,9 +445,6 @@ def delete(id_or_key: str) -> Customer:
 _BY_ID = select(Customer).where(Customer.id == bindparam("id"))
 _LIVE_BY_KEY = select(Customer).where(Customer.key == bindparam("key"), Customer.deleted_at.is_(None))
 _BY_IDS = select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True)))
-_SUMMARIES_BY_IDS = select(*(getattr(Customer, name) for name in CustomerSummary._fields)).where(
-    Customer.id.in_(bindparam("ids", expanding=True))
-)
 
 
 def get(id_or_key: str) -> Customer:
@@ -513,7 +511,7 @@ class CustomerFilters:
 
 @dataclass
 class Page:
-    items: list  # Customers, or CustomerSummary rows when list_customers was asked for summaries
+    items: list  # Customers, or what list_customers' `load` made of them
     total: int
     page: int
     page_size: int
@@ -704,10 +702,11 @@ def list_customers(
     order_by: str = "name",
     descending: bool = False,
     after: str | None = None,
-    summaries: bool = False,
+    load: Callable[[list[str]], dict] | None = None,
 ) -> Page:
     """One page of customers, in `order_by` (a key of ORDERINGS; the callers check their input).
-    With `summaries`, the items are CustomerSummary rows (for a list to show) instead of Customers.
+    `load` reads the page's customers from their ids (id → item, in one query): the console's list
+    reads plain rows of what it shows; by default, the items are Customers.
 
     `after`, a cursor from a previous Page's `cursors`, reaches `page` by keyset instead of by
     offset; a missing or mangled cursor falls back to the offset, so any page number works.
@@ -729,8 +728,8 @@ def list_customers(
     ids = [customer_id for customer_id, _ in walked]
     if not ids:
         loaded = {}
-    elif summaries:
-        loaded = {row.id: CustomerSummary(*row) for row in db.session.execute(_SUMMARIES_BY_IDS, {"ids": ids})}
+    elif load is not None:
+        loaded = load(ids)
     else:
         loaded = {c.id: c for c in db.session.scalars(_BY_IDS, {"ids": ids})}
     items = [loaded[customer_id] for customer_id in ids]

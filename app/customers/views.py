@@ -11,12 +11,16 @@ from app.apps import customer_data
 from app.apps.models import CustomerAppData, InstalledApp
 from app.billing import overrides
 from app.billing import rules as billing_rules
+from app.billing.models import BillingProfile
+from app.billing.overrides_models import CustomerOverride
 from app.customers import rules
+from app.customers.models import Customer, CustomerSummary
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.extensions import db
 from app.history.rules import for_entity
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
+from app.plans.models import Plan
 from app.problems import Conflict, Problem, StaleEdit
 from app.reference import countries, currencies
 
@@ -109,6 +113,30 @@ def _list_url(state: dict, cursors: dict[int, str | None] | None = None, base: s
     return f"{base}?{urlencode(args)}" if args else base
 
 
+# Built once: what the list shows of each customer on a page (CustomerSummary's fields, in order),
+# with its current plan and the profile that bills it, in one statement by the page's ids.
+_LIST_ROWS = plan_rules.with_current_plan(
+    overrides.with_billing(
+        Customer.id,
+        Customer.name,
+        Customer.key,
+        Customer.subjects_text,
+        Customer.currency,
+        Customer.primary_email,
+        Customer.created_at,
+        Customer.deleted_at,
+        Plan.id,
+        Plan.name,
+        BillingProfile.name,
+        CustomerOverride.billing_profile_id.is_not(None),
+    )
+).where(Customer.id.in_(bindparam("ids", expanding=True)))
+
+
+def _list_rows(ids: list[str]) -> dict[str, CustomerSummary]:
+    return {row.id: CustomerSummary(*row) for row in db.session.execute(_LIST_ROWS, {"ids": ids})}
+
+
 def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed: bool = False):
     # The live profiles, for the filter (one query).
     profiles = billing_rules.live_profiles()
@@ -123,7 +151,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         billing_profile_id=state["billing_profile"] or None,
     )
     page = rules.list_customers(
-        filters, state["page"], state["size"], order_by, descending, state["after"] or None, summaries=True
+        filters, state["page"], state["size"], order_by, descending, state["after"] or None, load=_list_rows
     )
     if not page.items and page.total and state["page"] > page.pages:
         # A page past the end (after deletes, or an edited URL): show the last page instead.
@@ -137,11 +165,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "page_sizes": PAGE_SIZES,
         "currency_options": currency_options,
         "plans": plan_rules.live_plans(),
-        # The current plan of each customer on the page, in one query.
-        "current": plan_rules.current_subscriptions([c.id for c in page.items]),
         "profiles": profiles,
-        # The effective billing profile of each customer on the page, in one more query.
-        "billing": overrides.profile_names_for(page.items),
         "lookup_key": lookup_key,
         "lookup_missed": lookup_missed,
     }

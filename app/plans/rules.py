@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import bindparam, false, func, or_, select
+from sqlalchemy import Select, bindparam, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
@@ -344,6 +344,14 @@ _HISTORY = (
     .where(Subscription.customer_id == bindparam("customer_id"))
     .order_by(Subscription.active_from.desc(), Subscription.id.desc())
 )
+
+
+def with_current_plan(customers: Select) -> Select:
+    """A query over customers joined to each one's active subscription (it has at most one) and
+    that subscription's plan; both are NULL for a customer without one."""
+    return customers.outerjoin(
+        Subscription, (Subscription.customer_id == Customer.id) & Subscription.active_to.is_(None)
+    ).outerjoin(Plan, Plan.id == Subscription.plan_id)
 
 
 def live_plans() -> list[Plan]:
