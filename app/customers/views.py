@@ -14,8 +14,8 @@ from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
 from app.customers import rules
-from app.customers.models import Customer, CustomerSummary
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
+from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
 from app.history.rules import for_entity
 from app.plans import rules as plan_rules
