@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import ColumnElement, bindparam, column, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, bindparam, column, literal_column, or_, select, table
 
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import UTCDateTime, db
@@ -212,6 +212,16 @@ def contains(text: str, columns: list[str]) -> ColumnElement:
         pattern = _like_pattern(text)
         if columns == TEXT_FILTERS["search"]:
             return POSTGRES_SEARCH_TEXT.ilike(pattern, escape="\\")
+        if columns == TEXT_FILTERS["subject"] and len(text) >= 2 * TRIGRAM:
+            # Subject keys share namespaces ("sub-", "user_"), so a fragment is often rare only in
+            # part: `sub-012345` is made of trigrams that every key has and of rare ones. In one
+            # condition, GIN reads each trigram's whole list (1,000,000 entries for `sub`: 8 ms at a
+            # million customers). With each half as a condition of its own, it skips through the
+            # common lists to the rare half's few matches (1.5 ms; only with the halves first, as
+            # measured). The whole fragment still decides.
+            middle = len(text) // 2
+            halves = (text[: middle + 1], text[middle - 1 :])  # two characters shared: every trigram is in one
+            return and_(*(Customer.subjects_text.ilike(_like_pattern(part), escape="\\") for part in (*halves, text)))
         return or_(*(COLUMNS[c].ilike(pattern, escape="\\") for c in columns))
     # SQLite, fragments too short for trigrams: a scan (our lower() folds Unicode; see extensions.py).
     return or_(*(COLUMNS[c].icontains(text, autoescape=True) for c in columns))

@@ -41,6 +41,17 @@ def test_field_filters_search_only_their_field():
     assert names(primary_email="solar.ex") == ["Solar Inc"]
 
 
+def test_a_subject_fragment_matches_whole_not_by_its_halves():
+    # PostgreSQL also hands the index each half of a long fragment ("sub-01", "012345"): a customer
+    # with both halves in different keys, or spread across a line break, is no match.
+    make("Whole", subjects=["sub-0123456"])
+    make("Halves apart", subjects=["sub-01", "x012345"])
+    make("Wildcards", subjects=["sub_01%2345"])
+    assert names(subject="sub-012345") == ["Whole"]
+    assert names(subject="SUB-0123") == ["Whole"]
+    assert names(subject="sub_01%2345") == ["Wildcards"]  # _ and % are matched literally
+
+
 def test_the_index_follows_every_write():
     customer = make("Before Rename", key="k1", subjects=["alpha-subject"])
     rules.replace(customer.id, CustomerInput(name="After Rename", key="k1", subject_keys=["beta-subject"]))
