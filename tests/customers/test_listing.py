@@ -1,6 +1,7 @@
 """Listing at scale: the search index, the kept totals, keyset pages and a fixed number of queries."""
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
 
 from app.customers import rules
@@ -254,6 +255,36 @@ def test_a_search_the_planner_expects_to_match_thousands_is_not_counted(count_qu
     assert not [q for q in count_queries if "count(" in q]
     # A fragment the planner expects in few names is counted exactly: 1100 and 11000–11009.
     assert rules.list_customers(CustomerFilters(search="logistics 1100"), 1, 5).total == 11
+
+
+def test_a_common_fragment_walks_the_names_without_reading_the_table(app):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the covering index is PostgreSQL's (migration 0009)")
+    db.session.execute(
+        text(
+            "INSERT INTO customers (id, name, key, subjects_text, metadata, created_at, updated_at, version) "
+            "SELECT lpad(n::text, 26, '0'), 'Customer ' || n, 'k' || n, 'meter-' || n, '{}', now(), now(), 1 "
+            "FROM generate_series(1, 12000) AS n"
+        )
+    )
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE customers")  # as autovacuum does: marks the pages all-visible
+    walks = []
+
+    def keep_the_walk(conn, cursor, statement, parameters, *args):
+        if statement.startswith("SELECT customers.id, customers.name \nFROM customers"):
+            walks.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep_the_walk)
+    try:
+        page = rules.list_customers(CustomerFilters(search="meter-1"), 1, 50)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep_the_walk)
+    assert [c.name for c in page.items[:2]] == ["Customer 1", "Customer 10"]
+    statement, parameters = walks[0]
+    plan = "\n".join(db.session.connection().exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters).scalars())
+    assert "Index Only Scan using ix_customers_live_name_searchable" in plan and "Heap Fetches: 0" in plan, plan
 
 
 def test_search_index_ids_follow_the_name_prefix():
