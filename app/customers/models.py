@@ -97,6 +97,11 @@ class CustomerSummary(NamedTuple):
     def subject_keys(self) -> list[str]:
         return split_subjects(self.subjects_text)
 
+    @property
+    def created_iso(self) -> str:
+        # Made here: Jinja calling isoformat() and date() cost half of each list row's rendering.
+        return self.created_at.isoformat()
+
 
 class CustomerIdentifier(db.Model):
     """A value a customer answers to: its key, one of its subject keys, or both."""

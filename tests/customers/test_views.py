@@ -45,6 +45,16 @@ def test_list_is_a_full_page_or_the_results_partial_for_htmx(client, app):
     assert "<html" in restored.text
 
 
+def test_a_list_row_shows_what_the_customer_is(client, app):
+    customer_id = make(app, name="Acme <Labs>", key="acme", subjects=["m1", "m2", "m3", "m4"], currency="EUR")
+    with app.app_context():
+        created = rules.get(customer_id).created_at
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", client.get("/customers/").text, re.S).group(1)
+    assert f'<a href="/customers/{customer_id}">Acme &lt;Labs&gt;</a>' in row
+    assert "<code>acme</code>" in row and "m3" in row and "m4" not in row and "+1 more" in row and "EUR" in row
+    assert f'<time datetime="{created.isoformat()}">{created.date().isoformat()}</time>' in row
+
+
 def test_empty_states_differ(client, app):
     assert "No customers yet" in text(client.get("/customers/"))
     make(app)
