@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, bindparam, exists, func, literal, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
@@ -445,6 +445,7 @@ def delete(id_or_key: str) -> Customer:
 _BY_ID = select(Customer).where(Customer.id == bindparam("id"))
 _LIVE_BY_KEY = select(Customer).where(Customer.key == bindparam("key"), Customer.deleted_at.is_(None))
 _BY_IDS = select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_KEPT_COUNTS = text("SELECT live, deleted FROM customer_counts")
 
 
 def get(id_or_key: str) -> Customer:
@@ -578,7 +579,9 @@ def _listing(filters: CustomerFilters, order_by: str) -> search.Listing:
     indexed = search.indexed_listing(filters, order_by, _conditions(_without_text(filters)))
     if indexed is not None:
         return indexed
-    return search.Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters))
+    # An unfiltered list's conditions hold no values: its shape names it, and its walks are built once.
+    shape = None if filters.narrows() else (order_by, filters.include_deleted)
+    return search.Listing(Customer.id, ORDERINGS[order_by], Customer, _conditions(filters), shape=shape)
 
 
 def _without_text(filters: CustomerFilters) -> CustomerFilters:
@@ -590,7 +593,7 @@ def _without_text(filters: CustomerFilters) -> CustomerFilters:
 def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool]:
     """(total, whether it is only a lower bound)."""
     if not filters.narrows():
-        live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
+        live, deleted = db.session.execute(_KEPT_COUNTS).one()
         return (live + deleted if filters.include_deleted else live), False
     source = listing.count_source if listing.count_source is not None else listing.source
     matches = select(literal(1)).select_from(source).where(*listing.where)
@@ -641,30 +644,48 @@ def _decode_cursor(cursor: str | None, order_by: str) -> Cursor | None:
         return None
 
 
-def _beyond(listing: search.Listing, position: tuple, descending: bool) -> ColumnElement:
-    """Rows after `position` in the list's order (the order is always the sort column, then id)."""
+def _beyond(listing: search.Listing, position: tuple | None, descending: bool) -> ColumnElement:
+    """Rows after `position` in the list's order (the order is always the sort column, then id);
+    with None, after the position that the parameters `after_value` and `after_id` give."""
     ours = tuple_(listing.sort_column, listing.id_column)
-    theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
+    if position is None:
+        theirs = tuple_(bindparam("after_value", type_=listing.sort_column.type), bindparam("after_id"))
+    else:
+        theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
     return ours < theirs if descending else ours > theirs
+
+
+# The walks of unfiltered lists, by their listing's shape, direction and start: built once, like
+# the statements above (each takes its limit, offset and position as parameters).
+_BUILT_WALKS: dict[tuple, Select] = {}
 
 
 def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple | None = None, skip: int = 0) -> list:
     """(id, sort value) of up to `limit` rows in this order, after `position` (or from the start)
     and after skipping `skip` rows."""
-    order = [listing.sort_column, listing.id_column]
-    query = (
-        select(listing.id_column, listing.sort_column)
-        .select_from(listing.source)
-        .order_by(*(c.desc() if descending else c.asc() for c in order))
-        .limit(limit)
-        .offset(skip or None)
-    )
-    where = [*listing.where]
-    if position is not None:
-        where.append(_beyond(listing, position, descending))
-    if listing.window is not None:
-        where = listing.window(where, descending, skip + limit, position)
-    return db.session.execute(query.where(*where)).all()
+    built = (listing.shape, descending, position is not None)
+    query = _BUILT_WALKS.get(built) if listing.shape else None
+    if query is None:
+        order = [listing.sort_column, listing.id_column]
+        where = [*listing.where]
+        if position is not None:  # as parameters, in a walk built once
+            where.append(_beyond(listing, None if listing.shape else position, descending))
+        if listing.window is not None:
+            where = listing.window(where, descending, skip + limit, position)
+        query = (
+            select(listing.id_column, listing.sort_column)
+            .select_from(listing.source)
+            .where(*where)
+            .order_by(*(c.desc() if descending else c.asc() for c in order))
+            .limit(bindparam("limit"))
+            .offset(bindparam("skip"))
+        )
+        if listing.shape:
+            _BUILT_WALKS[built] = query
+    parameters = {"limit": limit, "skip": skip}
+    if position is not None and listing.shape:
+        parameters |= {"after_value": position[0], "after_id": position[1]}
+    return db.session.execute(query, parameters).all()
 
 
 def _walk_to(listing: search.Listing, descending: bool, size: int, cursor: Cursor) -> list | None:
