@@ -44,7 +44,7 @@ def test_field_filters_search_only_their_field():
 
 def test_a_subject_fragment_matches_whole_not_by_its_halves():
     # PostgreSQL also hands the index each half of a long fragment ("sub-01", "012345"): a customer
-    # with both halves in different keys, or spread across a line break, is no match.
+    # with both halves in different keys (one line each in the subjects text) is no match.
     make("Whole", subjects=["sub-0123456"])
     make("Halves apart", subjects=["sub-01", "x012345"])
     make("Wildcards", subjects=["sub_01%2345"])
