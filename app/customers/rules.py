@@ -644,14 +644,13 @@ def _decode_cursor(cursor: str | None, order_by: str) -> Cursor | None:
         return None
 
 
-def _beyond(listing: search.Listing, position: tuple | None, descending: bool) -> ColumnElement:
-    """Rows after `position` in the list's order (the order is always the sort column, then id);
-    with None, after the position that the parameters `after_value` and `after_id` give."""
+def _beyond(listing: search.Listing, position: tuple, descending: bool) -> ColumnElement:
+    """Rows after `position` in the list's order (the order is always the sort column, then id).
+    Its values are the parameters `after_value` and `after_id`: a walk built once takes others."""
     ours = tuple_(listing.sort_column, listing.id_column)
-    if position is None:
-        theirs = tuple_(bindparam("after_value", type_=listing.sort_column.type), bindparam("after_id"))
-    else:
-        theirs = tuple_(literal(position[0], listing.sort_column.type), literal(position[1]))
+    theirs = tuple_(
+        bindparam("after_value", position[0], type_=listing.sort_column.type), bindparam("after_id", position[1])
+    )
     return ours < theirs if descending else ours > theirs
 
 
@@ -668,8 +667,8 @@ def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple
     if query is None:
         order = [listing.sort_column, listing.id_column]
         where = [*listing.where]
-        if position is not None:  # as parameters, in a walk built once
-            where.append(_beyond(listing, None if listing.shape else position, descending))
+        if position is not None:
+            where.append(_beyond(listing, position, descending))
         if listing.window is not None:
             where = listing.window(where, descending, skip + limit, position)
         query = (
@@ -683,7 +682,7 @@ def _walk(listing: search.Listing, descending: bool, limit: int, position: tuple
         if listing.shape:
             _BUILT_WALKS[built] = query
     parameters = {"limit": limit, "skip": skip}
-    if position is not None and listing.shape:
+    if position is not None:
         parameters |= {"after_value": position[0], "after_id": position[1]}
     return db.session.execute(query, parameters).all()
 
@@ -737,6 +736,8 @@ def list_customers(
     if filters.key is not None and not filters.include_deleted and page == 1:
         # A key names at most one live customer: it is the whole first page, with nothing to walk or count.
         items = list(db.session.scalars(select(Customer).where(*_conditions(filters))))
+        if items and load is not None:
+            items = list(load([items[0].id]).values())
         return Page(items, len(items), page, page_size)
     listing = _listing(filters, order_by)
     keyset = order_by in KEYSET_ORDERINGS

@@ -1,5 +1,7 @@
 """Listing at scale: the search index, the kept totals, keyset pages and a fixed number of queries."""
 
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
@@ -131,6 +133,23 @@ def test_a_link_back_over_more_rows_than_remain_falls_back_to_the_offset():
     # page 2 is then the fifth to eighth rows that remain.
     second = rules.list_customers(CustomerFilters(), 2, 4, after=fourth.cursors[2])
     assert [c.name for c in second.items] == ["C10", "C11", "C12", "C13"]
+
+
+def test_a_page_is_loaded_by_the_callers_loader_on_every_path():
+    one = make("One", key="k1")
+    make("Two", key="k2")
+
+    def load(ids):  # a row of what a list shows (its cursors need the sort column)
+        return {i: SimpleNamespace(id=i, name="loaded") for i in ids}
+
+    # The walk, and the key's direct read of its one customer.
+    assert rules.list_customers(CustomerFilters(name="one"), load=load).items == [
+        SimpleNamespace(id=one.id, name="loaded")
+    ]
+    assert rules.list_customers(CustomerFilters(key="k1"), load=load).items == [
+        SimpleNamespace(id=one.id, name="loaded")
+    ]
+    assert rules.list_customers(CustomerFilters(key="none"), load=load).items == []
 
 
 def test_a_mangled_cursor_falls_back_to_the_offset():
