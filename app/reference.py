@@ -1,14 +1,17 @@
 """ISO reference data: the currencies and countries a customer may have.
 
-Codes come from pycountry (ISO 4217 / ISO 3166-1); symbols and minor units from Babel's CLDR data.
-Both are computed once per process: they are read-only facts, not state.
+Codes come from pycountry (ISO 4217 / ISO 3166-1); minor units from ISO 4217's own table (the
+iso4217 package): ISO says how many decimals an amount may have, while CLDR's digits (Babel) say
+how a currency is usually shown, and change between releases (HUF went from 2 to 0). Symbols are
+display data, so they come from Babel's CLDR. All are computed once per process: read-only facts.
 """
 
 from dataclasses import dataclass
 from functools import cache
 
+import iso4217
 import pycountry
-from babel.numbers import get_currency_precision, get_currency_symbol
+from babel.numbers import get_currency_symbol
 
 # ISO 4217 codes that are not money a customer can pay in: precious metals, IMF and bond-market
 # units, the test and "no currency" codes, and the fund codes (BOV, CLF, …) that accompany a fiat one.
@@ -52,17 +55,23 @@ class Country:
     name: str
 
 
+def minor_units(code: str) -> int | None:
+    """The decimals an amount in this ISO 4217 currency may have, or None where ISO states none."""
+    try:
+        return iso4217.Currency(code).exponent
+    except ValueError:  # a code ISO's table does not know
+        return None
+
+
 @cache
 def currencies() -> dict[str, Currency]:
     found = {}
     for c in sorted(pycountry.currencies, key=lambda c: c.alpha_3):
-        if c.alpha_3 in NOT_FIAT:
+        subunits = minor_units(c.alpha_3)
+        if c.alpha_3 in NOT_FIAT or subunits is None:  # an amount that cannot be written cannot be priced
             continue
         found[c.alpha_3] = Currency(
-            code=c.alpha_3,
-            name=c.name,
-            symbol=get_currency_symbol(c.alpha_3, locale="en"),
-            subunits=get_currency_precision(c.alpha_3),
+            code=c.alpha_3, name=c.name, symbol=get_currency_symbol(c.alpha_3, locale="en"), subunits=subunits
         )
     return found
 
