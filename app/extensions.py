@@ -7,10 +7,12 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Text, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator
+
+from app.text_rules import sort_key
 
 
 class Base(DeclarativeBase):
@@ -34,6 +36,20 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC) if value is not None else None
+
+
+class SortedByName:
+    """A table listed by name: `sort_name` follows `name`, and lists sort by it (text_rules.sort_key).
+
+    Sort keys compare code point by code point, PostgreSQL's "C" collation being SQLite's BINARY:
+    under the server's locale, PostgreSQL would order punctuation and spaces its own way."""
+
+    sort_name: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"))
+
+    @validates("name")
+    def _follow_name(self, _attribute: str, name: str) -> str:
+        self.sort_name = sort_key(name)
+        return name
 
 
 def utcnow() -> datetime:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ulid import ULID
 
 from app.customers.search import SQLITE_FILL_DOCS
+from app.text_rules import sort_key
 
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 SUFFIXES = [
@@ -85,6 +86,7 @@ def rows(n: int, seed: int = 7):
             {
                 "id": customer_id,
                 "name": name,
+                "sort_name": sort_key(name),
                 "key": key,
                 "primary_email": f"billing+{i}@{name.split()[0].lower()}.example",
                 "currency": CURRENCIES[currency_at],
@@ -112,6 +114,7 @@ def _progress(done: int, total: int, started: float) -> None:
 CUSTOMER_COLUMNS = (
     "id",
     "name",
+    "sort_name",
     "key",
     "primary_email",
     "currency",

@@ -11,12 +11,12 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.apps.models import InstalledApp
-from app.extensions import UTCDateTime, db
+from app.extensions import SortedByName, UTCDateTime, db
 
 LIVE_DEFAULT = text("is_default AND deleted_at IS NULL")
 
 
-class BillingProfile(db.Model):
+class BillingProfile(SortedByName, db.Model):
     __tablename__ = "billing_profiles"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -73,6 +73,7 @@ class BillingProfile(db.Model):
             postgresql_where=LIVE_DEFAULT,
         ),
         Index("ix_billing_profiles_created_at_id", "created_at", "id"),
+        Index("ix_billing_profiles_sort_name_id", "sort_name", "id"),
     )
 
     @property

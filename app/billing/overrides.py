@@ -192,7 +192,7 @@ def pinned_customer_names(profile_id: str) -> list[str]:
             select(Customer.name)
             .join(CustomerOverride, CustomerOverride.customer_id == Customer.id)
             .where(CustomerOverride.billing_profile_id == profile_id, Customer.deleted_at.is_(None))
-            .order_by(Customer.name, Customer.id)
+            .order_by(Customer.sort_name, Customer.id)
         )
     )
 
@@ -228,7 +228,7 @@ def without_pin() -> ColumnElement:
 
 ORDERINGS = {
     "Id": Customer.id,
-    "Name": Customer.name,
+    "Name": Customer.sort_name,
     "Key": Customer.key,
     "PrimaryEmail": Customer.primary_email,
     "CreatedAt": Customer.created_at,

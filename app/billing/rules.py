@@ -654,7 +654,7 @@ def default_profile() -> BillingProfile | None:
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
 _LIVE_PROFILES = (
-    select(BillingProfile).where(BillingProfile.deleted_at.is_(None)).order_by(BillingProfile.name, BillingProfile.id)
+    select(BillingProfile).where(BillingProfile.deleted_at.is_(None)).order_by(BillingProfile.sort_name, BillingProfile.id)
 )
 
 
@@ -669,7 +669,7 @@ def live_profiles_using(app_id: str) -> list[BillingProfile]:
         db.session.scalars(
             select(BillingProfile)
             .where(BillingProfile.app_id == app_id, BillingProfile.deleted_at.is_(None))
-            .order_by(BillingProfile.name, BillingProfile.id)
+            .order_by(BillingProfile.sort_name, BillingProfile.id)
         )
     )
 
@@ -717,7 +717,7 @@ ORDERINGS = {
     "createdAt": BillingProfile.created_at,
     "updatedAt": BillingProfile.updated_at,
     "default": BillingProfile.is_default,
-    "name": BillingProfile.name,
+    "name": BillingProfile.sort_name,
 }
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 1_000_000  # keeps the row offset a 64-bit number (SQLite refuses bigger ones: a 500)

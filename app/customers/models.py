@@ -13,12 +13,12 @@ from typing import NamedTuple
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import UTCDateTime, db
+from app.extensions import SortedByName, UTCDateTime, db
 
 LIVE = text("deleted_at IS NULL")
 
 
-class Customer(db.Model):
+class Customer(SortedByName, db.Model):
     __tablename__ = "customers"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -55,7 +55,7 @@ class Customer(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_customers_key_live", "key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
-        Index("ix_customers_name_id", "name", "id"),
+        Index("ix_customers_sort_name_id", "sort_name", "id"),
         Index("ix_customers_created_at_id", "created_at", "id"),
         Index("ix_customers_currency", "currency"),
     )

@@ -473,7 +473,7 @@ def find_by_key(key: str) -> Customer | None:
 
 
 ORDERINGS = {
-    "name": Customer.name,
+    "name": Customer.sort_name,  # as people sort names (text_rules.sort_key)
     "key": Customer.key,
     "id": Customer.id,
     "createdAt": Customer.created_at,
@@ -698,11 +698,9 @@ def _walk_to(listing: search.Listing, descending: bool, size: int, cursor: Curso
     return back[::-1][:size]
 
 
-def _nearby_cursors(order_by: str, page: Page) -> dict:
+def _nearby_cursors(anchor: tuple, page: Page) -> dict:
     """Cursors for the two pages either side of this one and for the last, all counted from this
-    page's first row (or, for the last page, back from the end)."""
-    first = page.items[0]
-    anchor = (getattr(first, ORDERINGS[order_by].key), first.id)
+    page's first row, at `anchor` (its sort value and id), or, for the last page, back from the end."""
     more = page.total_is_lower_bound and len(page.items) == page.page_size
     cursors: dict[int, str | None] = {1: None}
     for step in (-2, -1, 1, 2):
@@ -761,5 +759,6 @@ def list_customers(
         total, lower_bound = _count(filters, listing)
     result = Page(items, total, page, page_size, lower_bound)
     if items and keyset:
-        result.cursors = _nearby_cursors(order_by, result)
+        first_id, first_value = walked[0]
+        result.cursors = _nearby_cursors((first_value, first_id), result)
     return result

@@ -36,7 +36,7 @@ _docs = table(
     "customer_search_docs",
     column("id"),
     column("customer_id"),
-    column("name"),
+    column("sort_name"),
     column("created_at", UTCDateTime()),
 )
 _fts = table("customer_search", column("rowid"))
@@ -61,32 +61,32 @@ TEXT_FILTERS = {
 # The filters that the main SQLite index answers (`subject` has an index of its own).
 NAME_ORDERED_FILTERS = ("search", "name", "primary_email")
 # Orderings the index's own rows can be sorted by.
-DOC_SORT = {"name": _docs.c.name, "createdAt": _docs.c.created_at}
+DOC_SORT = {"name": _docs.c.sort_name, "createdAt": _docs.c.created_at}
 
-# SQLite index row ids (migration 0007): bit 62 marks a deleted customer, bits 30-61 hold the
-# first four UTF-8 bytes of the name, the low 30 bits number the rows sharing them. So among live
-# rows, a smaller id never has a later name prefix: walking the index by id walks it by name, up to
-# the order inside one prefix. (Each new row takes the prefix's highest id + 1: only after a billion
-# rows added under one prefix would ids spill into the next one's range.)
+# SQLite index row ids (migrations 0007 and 0011): bit 62 marks a deleted customer, bits 30-61 hold
+# the first four UTF-8 bytes of the name's sort key, the low 30 bits number the rows sharing them.
+# So among live rows, a smaller id never has a later key prefix: walking the index by id walks it
+# in name order, up to the order inside one prefix. (Each new row takes the prefix's highest id + 1:
+# only after a billion rows added under one prefix would ids spill into the next one's range.)
 PREFIX_SHIFT = 30
 SAME_PREFIX = (1 << PREFIX_SHIFT) - 1
 DELETED_IDS = 1 << 62
 
 
-def prefix_ids(name: str) -> tuple[int, int]:
-    """The first and last id a live index row whose name starts like `name` can have."""
-    first = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big") << PREFIX_SHIFT
+def prefix_ids(sort_name: str) -> tuple[int, int]:
+    """The first and last id a live index row whose sort key starts like `sort_name` can have."""
+    first = int.from_bytes(sort_name.encode()[:4].ljust(4, b"\0"), "big") << PREFIX_SHIFT
     return first, first | SAME_PREFIX
 
 
-# The same, in SQL, for the bulk load (bench/load.py); migration 0007's triggers hold a frozen copy.
+# The same, in SQL, for the bulk load (bench/load.py); migration 0011's triggers hold a frozen copy.
 SQLITE_FILL_DOCS = (
-    "INSERT INTO customer_search_docs (id, customer_id, name, key, primary_email, subjects, created_at) "
-    "SELECT base + row_number() OVER (PARTITION BY base ORDER BY name, id) - 1, "
-    "       id, name, key, primary_email, subjects_text, created_at "
+    "INSERT INTO customer_search_docs (id, customer_id, name, key, primary_email, subjects, created_at, sort_name) "
+    "SELECT base + row_number() OVER (PARTITION BY base ORDER BY sort_name, id) - 1, "
+    "       id, name, key, primary_email, subjects_text, created_at, sort_name "
     "  FROM (SELECT customers.*, ((customers.deleted_at IS NOT NULL) << 62) + ((SELECT "
     + " + ".join(f"((instr('0123456789ABCDEF', substr(h, {k + 1}, 1)) - 1) << {4 * (7 - k) + 30})" for k in range(8))
-    + " FROM (SELECT substr(hex(substr(customers.name, 1, 4)) || '00000000', 1, 8) AS h))) AS base FROM customers)"
+    + " FROM (SELECT substr(hex(substr(customers.sort_name, 1, 4)) || '00000000', 1, 8) AS h))) AS base FROM customers)"
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.customers.models import LIVE, Customer
-from app.extensions import UTCDateTime, db
+from app.extensions import SortedByName, UTCDateTime, db
 from app.reference import currencies
 
 ACTIVE = text("active_to IS NULL")
@@ -46,7 +46,7 @@ def describe_cadence(cadence: str) -> str:
     return " ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in parts) or cadence
 
 
-class Plan(db.Model):
+class Plan(SortedByName, db.Model):
     __tablename__ = "plans"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -64,7 +64,10 @@ class Plan(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_plans_key_live", "key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),)
+    __table_args__ = (
+        Index("ix_plans_key_live", "key", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
+        Index("ix_plans_sort_name_id", "sort_name", "id"),
+    )
 
     @property
     def is_deleted(self) -> bool:

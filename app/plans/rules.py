@@ -335,7 +335,7 @@ def list_plans(
 
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
-_LIVE_PLANS = select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.currency, Plan.name, Plan.id)
+_LIVE_PLANS = select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.currency, Plan.sort_name, Plan.id)
 _CURRENT_SUBSCRIPTIONS = select(Subscription).where(
     Subscription.customer_id.in_(bindparam("ids", expanding=True)), Subscription.active_to.is_(None)
 )
@@ -374,7 +374,7 @@ def active_subscriptions_of_plan(plan_id: str, limit: int | None = None) -> list
         .join(Subscription.customer)
         .options(contains_eager(Subscription.customer))
         .where(Subscription.plan_id == plan_id, Subscription.active_to.is_(None))
-        .order_by(Customer.name, Customer.id)
+        .order_by(Customer.sort_name, Customer.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
