@@ -14,7 +14,7 @@ class CustomerView(ModelView):
     can_view_details = True
     column_list = ["name", "key", "primary_email", "currency", "created_at"]
     column_searchable_list = ["name", "key", "primary_email"]
-    column_default_sort = "name"
+    column_default_sort = "sort_name"  # what our list sorts by, through the same index (migration 0011)
     page_size = 50
 
 

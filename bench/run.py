@@ -11,7 +11,9 @@ figure beside Flask-Admin's. Loopback only; every run is bounded in time.
 """
 
 import argparse
+import http.client
 import json
+import math
 import os
 import random
 import secrets
@@ -25,6 +27,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,15 +47,39 @@ TARGETS_MS = {  # the issue's targets at 1,000,000 customers on SQLite (p50, p99
 }
 
 
+# Rows that Flask-Admin has nothing to compare with, and why: printed in their place.
+NO_COUNTERPART = {
+    "API key lookup": "Flask-Admin has no API",
+    "console key lookup": "Flask-Admin has no key lookup (its search, below, is a substring search)",
+    "API search by subject": "Flask-Admin has no API",
+    "API create": "Flask-Admin has no API",
+    "API edit": "Flask-Admin has no API",
+}
+
+
 @dataclass
 class Result:
     name: str
-    p50: float
-    p95: float
-    p99: float
-    rps: float
-    bad_status: int  # answers other than 2xx/3xx, and socket errors
-    count: int
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    rps: float = 0.0
+    bad_status: int = 0  # answers other than 2xx/3xx, and socket errors
+    count: int = 0
+    problem: str = ""  # why there is no figure, or what is wrong with it: printed beside the row
+
+
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+@dataclass
+class Server:
+    port: int
+    command: list[str]
+    env: dict
+    log: Path  # gunicorn's stderr: its own messages and the app's tracebacks
+    process: subprocess.Popen | None = None
 
 
 def _free_port() -> int:
@@ -61,43 +88,96 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def request_once(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None) -> int:
+    """One request, without following redirects; returns the HTTP status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        content_type = {"Content-Type": "application/json"} if body else {}
+        connection.request(method, path, body=body, headers={**(headers or {}), **content_type})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def error_line(log: Path, start: int = 0) -> str:
+    """What went wrong, from the log written since `start`: the exception line of the last traceback
+    (the first unindented line after "Traceback"), else the log's last line."""
+    with log.open("rb") as f:
+        f.seek(start)
+        lines = [line for line in f.read().decode(errors="replace").splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if starts:
+        return next((line for line in lines[starts[-1] + 1 :] if not line[0].isspace()), lines[-1])
+    return lines[-1] if lines else ""
+
+
+def wait_for_answer(server: Server, timeout: int = 60) -> None:
+    """Wait for the app's first HTTP answer (any status). The port opens as soon as gunicorn's
+    master binds it, before its workers have imported the app, which takes seconds on a busy
+    machine: waiting for the port alone let the first case measure that import and answer nothing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ServerDidNotStart(f"gunicorn exited with code {server.process.returncode}: {error_line(server.log)}")
+        try:
+            request_once(server.port, "GET", "/")
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise ServerDidNotStart(f"no HTTP answer within {timeout} s (last log line: {error_line(server.log)})")
+
+
+def start(server: Server) -> None:
+    with server.log.open("a") as stderr:
+        # A session of its own, so that restart() can kill the master and its workers at once.
+        server.process = subprocess.Popen(
+            server.command, cwd=ROOT, env=server.env, stderr=stderr, start_new_session=True
+        )
+    wait_for_answer(server)
+
+
+def restart(server: Server) -> None:
+    """Kill the master and its workers, and start them again. A sync worker goes on serving the
+    requests that wrk gave up on, and the listening socket holds more of them: after a case that
+    timed out, the next case would wait behind them and time out too."""
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+    start(server)
+
+
 @contextmanager
 def serve(app_spec: str, database_url: str, workers: int = 2):
     port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-only", "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app_spec,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"{app_spec} did not start")
+    server = Server(port, command, env, Path(tempfile.mkstemp(prefix="bench-server-", suffix=".log")[1]))
     try:
-        yield port, process.pid
+        try:
+            start(server)
+        except ServerDidNotStart as e:
+            e.add_note(f"(serving {app_spec})")
+            raise
+        yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        if server.process and server.process.poll() is None:
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=30)
+        server.log.unlink()
 
 
 def worker_memory_mb(master_pid: int) -> list[float]:
@@ -131,10 +211,9 @@ request = function()
   return wrk.format(r[1], r[2], headers)
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), summary.requests, summary.duration,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout))
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
 
@@ -143,9 +222,12 @@ def _lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def measure(port: int, name: str, request, seconds: int, variants: int = 1000, headers: dict | None = None) -> Result:
+def measure(
+    server: Server, name: str, request, seconds: int, variants: int = 1000, headers: dict | None = None
+) -> Result:
     """Run wrk (one thread, two connections, like the issue's reference figures) for `seconds`,
-    cycling through `variants` requests made by request(i) -> (method, path, body)."""
+    cycling through `variants` requests made by request(i) -> (method, path, body). A run without
+    clean answers says why in its `problem`."""
     entries = []
     for i in range(variants):
         method, path, body = request(i)
@@ -153,7 +235,7 @@ def measure(port: int, name: str, request, seconds: int, variants: int = 1000, h
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         header_lua = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
         script.write(LUA % (",\n".join(entries), header_lua))
-    command = ["wrk", "-t1", "-c2", "--timeout", "60s", "-s", script.name, f"http://127.0.0.1:{port}"]
+    command = ["wrk", "-t1", "-c2", "--timeout", "60s", "-s", script.name, f"http://127.0.0.1:{server.port}"]
     try:
         # One second first, not counted: each worker's first requests compile templates and queries.
         subprocess.run([*command, "-d1s"], capture_output=True, check=True)
@@ -164,8 +246,33 @@ def measure(port: int, name: str, request, seconds: int, variants: int = 1000, h
     line = next((line for line in out.splitlines() if line.startswith("RESULT")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result for {name}:\n{out}")
-    p50, p95, p99, count, duration_us, bad_status = (int(x) for x in line.split()[1:])
-    return Result(name, p50 / 1000, p95 / 1000, p99 / 1000, count / (duration_us / 1e6), bad_status, count)
+    p50, p95, p99, count, duration_us, bad_status, socket_errors = (int(x) for x in line.split()[1:])
+    result = Result(
+        name, p50 / 1000, p95 / 1000, p99 / 1000, count / (duration_us / 1e6), bad_status + socket_errors, count
+    )
+    if bad_status:
+        # wrk counts error statuses but keeps neither the status nor the app's error: ask once more.
+        method, path, body = request(0)
+        log_size = server.log.stat().st_size
+        try:
+            status = request_once(
+                server.port, method, path, body and body.replace("{n}", f"probe-{time.time_ns()}"), headers
+            )
+        except OSError as e:
+            status = repr(e)
+        if isinstance(status, int) and status >= 400:  # taken to be what the failed ones answered
+            said = error_line(server.log, log_size) or http.client.responses.get(status, "")
+            result.problem = f"answered HTTP {status} ({said}) to {bad_status:,} of {count:,} requests"
+        else:
+            result.problem = f"answered an error status to {bad_status:,} of {count:,} requests (asked again: {status})"
+    elif socket_errors:
+        result.problem = (
+            f"had {socket_errors:,} connection errors (connect, read, write or timeout) in {count:,} requests"
+        )
+    elif count == 0:
+        result.problem = f"timed out: no answer within {seconds} s"
+        restart(server)
+    return result
 
 
 def prepare_database(kind: str, size: int, postgres_url: str, workdir: Path) -> tuple[str, float]:
@@ -299,6 +406,7 @@ def their_cases(s: dict) -> list[tuple[str, object]]:
     return [
         ("customer page", lambda i: ("GET", f"/admin/customer/details/?id={ids[i % len(ids)]}", None)),
         ("first list page (with count)", lambda i: ("GET", "/admin/customer/", None)),
+        ("deep list page", lambda i: ("GET", f"/admin/customer/?page={s['deep_page'] - 1}", None)),  # counts from 0
         ("search, rare name fragment", lambda i: ("GET", f"/admin/customer/?search={quote(s['rare'])}", None)),
         ("search, common name fragment", lambda i: ("GET", f"/admin/customer/?search={s['common']}", None)),
     ]
@@ -311,16 +419,16 @@ REFERENCE_KEY_LOOKUP_MS = 0.31
 def yardstick(url: str, s: dict, seconds: int) -> Result:
     """The bare Flask key lookup of bench/reference_app.py, measured as our cases are."""
     keys = s["keys"]
-    with serve("bench.reference_app:create_reference_app()", url) as (port, _):
+    with serve("bench.reference_app:create_reference_app()", url) as server:
         return measure(
-            port, "bare Flask key lookup", lambda i: ("GET", f"/lookup?key={keys[i % len(keys)]}", None), seconds
+            server, "bare Flask key lookup", lambda i: ("GET", f"/lookup?key={keys[i % len(keys)]}", None), seconds
         )
 
 
 WRITES = ("API create", "API edit")
 
 
-def measure_rounds(port: int, cases: list, rounds: int, seconds: int, headers: dict | None = None) -> list[Result]:
+def measure_rounds(server: Server, cases: list, rounds: int, seconds: int, headers: dict | None = None) -> list[Result]:
     """Each case's median round (by p50) of `rounds` rounds, the rounds taking turns so that a slow
     minute of a shared machine does not fall on one case alone. Writes run after all the reads'
     rounds: their edits would add history to the customer pages read in the next round."""
@@ -328,19 +436,24 @@ def measure_rounds(port: int, cases: list, rounds: int, seconds: int, headers: d
     for group in ([c for c in cases if c[0] not in WRITES], [c for c in cases if c[0] in WRITES]):
         for _ in range(rounds):
             for name, request in group:
-                results[name].append(measure(port, name, request, seconds, headers=headers))
-    return [sorted(results[name], key=lambda r: r.p50)[(rounds - 1) // 2] for name, _ in cases]
+                results[name].append(measure(server, name, request, seconds, headers=headers))
+    # A round that answered nothing counts as the slowest, not as p50 0.
+    return [sorted(results[name], key=lambda r: (r.count == 0, r.p50))[(rounds - 1) // 2] for name, _ in cases]
 
 
 def run_size(kind: str, size: int, args, workdir: Path) -> dict:
     url, load_seconds = prepare_database(kind, size, args.postgres_url, workdir)
     s = sample(url, size)
     reference = [yardstick(url, s, args.seconds)]
-    with serve("app:create_app()", url) as (port, pid):
-        ours = measure_rounds(port, our_cases(s), args.rounds, args.seconds, headers=s["credentials"])
-        memory = worker_memory_mb(pid)
-    with serve("bench.flask_admin_app:create_admin_app()", url) as (port, _):
-        theirs = measure_rounds(port, their_cases(s), args.rounds, args.seconds)
+    with serve("app:create_app()", url) as server:
+        ours = measure_rounds(server, our_cases(s), args.rounds, args.seconds, headers=s["credentials"])
+        memory = worker_memory_mb(server.process.pid)
+    try:
+        with serve("bench.flask_admin_app:create_admin_app()", url) as server:
+            theirs = measure_rounds(server, their_cases(s), args.rounds, args.seconds)
+    except ServerDidNotStart as e:
+        # Our figures stand without it: each of its rows says why it has none.
+        theirs = [Result(name, problem=f"did not start: {e}") for name, _ in their_cases(s)]
     reference.append(yardstick(url, s, args.seconds))  # again: a shared machine's speed drifts
     return {
         "kind": kind,
@@ -378,11 +491,14 @@ def report(run: dict) -> str:
         f"({s['common_count']:,} names), deep page = page {s['deep_page']:,} of 50.",
         "",
         "Machine yardstick: a bare Flask app's raw-SQL key lookup took p50 "
-        + " and ".join(f"{r.p50:.2f} ms ({r.p50 / REFERENCE_KEY_LOOKUP_MS:.1f}×)" for r in run["reference"])
+        + " and ".join(
+            r.problem or f"{r.p50:.2f} ms ({r.p50 / REFERENCE_KEY_LOOKUP_MS:.1f}×)" for r in run["reference"]
+        )
         + f" here, before and after the cases below; the issue measured {REFERENCE_KEY_LOOKUP_MS} ms on SQLite"
         " at 1,000,000 on its machine.",
         "",
-        f"Each row is the median of {run['rounds']} rounds of {seconds} s (by p50), the rounds taking turns.",
+        f"Each row is the median of {run['rounds']} rounds of {seconds} s (by p50), the rounds taking turns. "
+        "Packages: " + ", ".join(f"{p} {version(p)}" for p in ("Flask-Admin", "WTForms", "SQLAlchemy", "Flask")) + ".",
         "",
         "| request | p50 ms | p95 ms | p99 ms | req/s | requests (errors) | target p50 (p99) "
         "| Flask-Admin p50 ms | ours vs theirs |",
@@ -390,7 +506,7 @@ def report(run: dict) -> str:
     ]
     theirs = {r.name: r for r in run["theirs"]}
     # How much slower this machine is than the one the targets were set on.
-    machine = statistics.mean(r.p50 for r in run["reference"]) / REFERENCE_KEY_LOOKUP_MS
+    machine = statistics.mean([r.p50 for r in run["reference"] if r.count] or [math.nan]) / REFERENCE_KEY_LOOKUP_MS
     for r in run["ours"]:
         target = TARGETS_MS.get(r.name)
         target_text = ""
@@ -402,17 +518,19 @@ def report(run: dict) -> str:
                 scaled = target[0] * machine
                 target_text += f"; × yardstick: ≤ {scaled:.1f}, " + ("held" if r.p50 <= scaled else "**missed**")
         other = theirs.get(r.name)
-        versus = ""
-        if other and other.count == 0:
-            versus = f"Flask-Admin answered nothing within {seconds} s"
-        elif other and other.bad_status:
-            versus = f"(Flask-Admin: {other.bad_status} errors in {other.count})"
-        elif other:
-            versus = _versus(r.p50, other.p50)
-        theirs_p50 = f"{other.p50:,.1f}" if other and other.count else ""
+        # A side without a figure, or with errors among its answers, says why where the comparison goes.
+        notes = [f"ours {r.problem}"] if r.problem else []
+        if other is None:
+            notes.append(NO_COUNTERPART[r.name])
+        elif other.problem:
+            notes.append(f"Flask-Admin {other.problem}")
+        versus = "; ".join(notes) or _versus(r.p50, other.p50)
+        # Figures only from a side with answers that were not all errors.
+        answered = r.count > r.bad_status
+        ours_figures = f"{r.p50:.2f} | {r.p95:.2f} | {r.p99:.2f} | {r.rps:,.0f}" if answered else "— | — | — | —"
+        theirs_p50 = f"{other.p50:,.1f}" if other and other.count > other.bad_status else "—"
         lines.append(
-            f"| {r.name} | {r.p50:.2f} | {r.p95:.2f} | {r.p99:.2f} | {r.rps:,.0f} | "
-            f"{r.count:,} ({r.bad_status}) | {target_text} | {theirs_p50} | {versus} |"
+            f"| {r.name} | {ours_figures} | {r.count:,} ({r.bad_status}) | {target_text} | {theirs_p50} | {versus} |"
         )
     return "\n".join(lines) + "\n"
 
