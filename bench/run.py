@@ -441,9 +441,35 @@ def measure_rounds(server: Server, cases: list, rounds: int, seconds: int, heade
     return [sorted(results[name], key=lambda r: (r.count == 0, r.p50))[(rounds - 1) // 2] for name, _ in cases]
 
 
+def name_order_plan(url: str) -> str:
+    """How the database reads the first page of the list in name order: the plan of the very walk
+    the app runs (app/customers/rules.py), which must follow an index, not sort a million rows."""
+    from app import create_app
+    from app.customers import rules
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only"})
+    walks = []
+
+    def keep_the_walk(conn, cursor, statement, parameters, *args):
+        if statement.startswith("SELECT customers.id, customers.sort_name"):
+            walks.append((statement, parameters))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", keep_the_walk)
+        rules.list_customers(rules.CustomerFilters(), 1, 50, "name")
+        sa.event.remove(db.engine, "before_cursor_execute", keep_the_walk)
+        statement, parameters = walks[0]
+        explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+        rows = db.session.connection().exec_driver_sql(explain + statement, parameters).all()
+        db.session.remove()
+    return "; ".join(" ".join(str(v) for v in row[-1:]).strip() for row in rows)
+
+
 def run_size(kind: str, size: int, args, workdir: Path) -> dict:
     url, load_seconds = prepare_database(kind, size, args.postgres_url, workdir)
     s = sample(url, size)
+    s["name_order_plan"] = name_order_plan(url)
     reference = [yardstick(url, s, args.seconds)]
     with serve("app:create_app()", url) as server:
         ours = measure_rounds(server, our_cases(s), args.rounds, args.seconds, headers=s["credentials"])
@@ -489,6 +515,8 @@ def report(run: dict) -> str:
         + ". "
         f"Rare fragment `{s['rare']}` ({s['rare_count']} names), common fragment `{s['common']}` "
         f"({s['common_count']:,} names), deep page = page {s['deep_page']:,} of 50.",
+        "",
+        f"The list in name order (as people sort names) reads, by the database's plan: `{s['name_order_plan']}`.",
         "",
         "Machine yardstick: a bare Flask app's raw-SQL key lookup took p50 "
         + " and ".join(
@@ -544,6 +572,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench")
     parser.add_argument("--markdown", type=Path, help="also append the tables to this file")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:  # Debian's package; a fresh machine lacks it
+        sys.exit("bench.run drives the servers with wrk, which is not installed: apt-get install -y wrk")
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         for size in (int(s) for s in args.sizes.split(",")):

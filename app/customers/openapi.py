@@ -61,7 +61,12 @@ PATHS = {
                 query("page", {"type": "integer", "minimum": 1, "default": 1}),
                 query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
                 query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
-                query("orderBy", {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"}),
+                query(
+                    "orderBy",
+                    {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"},
+                    "`name` sorts as people sort names: case and accents do not split the alphabet "
+                    "(alpha, Bravo, Émile, zeta); equal names by id.",
+                ),
                 query("includeDeleted", {"type": "boolean", "default": False}),
                 query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
                 query("name", {"type": "string"}, "Case-insensitive substring."),
