@@ -1,17 +1,17 @@
 """The forms of the login page and of the operators and tokens pages. The rules check the values."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 
 from app.auth.models import ROLES
 from app.formutil import ProblemForm
 
 ROLE_CHOICES = [
-    ("viewer", "Viewer — reads everything"),
-    ("editor", "Editor — also changes customers"),
-    ("admin", "Admin — also billing profiles, apps, operators and tokens"),
+    SelectChoice("viewer", "Viewer — reads everything"),
+    SelectChoice("editor", "Editor — also changes customers"),
+    SelectChoice("admin", "Admin — also billing profiles, apps, operators and tokens"),
 ]
-assert [value for value, _ in ROLE_CHOICES] == list(ROLES)
+assert [c.value for c in ROLE_CHOICES] == list(ROLES)
 
 
 def _role_choices():

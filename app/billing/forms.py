@@ -7,7 +7,7 @@ problems, named by the API's dotted paths, are shown beside the fields here.
 
 import re
 
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 
 from app.billing import rules
 from app.customers.rules import ADDRESS_FIELDS, Address
@@ -24,7 +24,7 @@ UNITS = {
     "months": ("M", False),
     "years": ("Y", False),
 }
-UNIT_CHOICES = [(u, u) for u in UNITS]
+UNIT_CHOICES = [SelectChoice(u, u) for u in UNITS]
 SIMPLE_DURATION = re.compile(r"P(?:(\d+)([YMWD])|T(\d+)([HM]))")
 DURATIONS = {  # form prefix → (rules' Workflow attribute, API path)
     "collection_interval": ("collection_interval", "workflow.collection.interval"),
@@ -62,14 +62,14 @@ def from_iso(value: str | None) -> tuple[str, str]:
 
 
 def _country_choices():
-    return country_choices("Choose a country")
+    return [SelectChoice(code, name) for code, name in country_choices("Choose a country")]
 
 
 def _app_choices():
     from app.apps import rules as app_rules
 
     apps = app_rules.list_apps(page=1, page_size=app_rules.MAX_PAGE_SIZE).items
-    return [("", "Choose an installed app")] + [(a.id, f"{a.name} ({a.type})") for a in apps]
+    return [SelectChoice("", "Choose an installed app")] + [SelectChoice(a.id, f"{a.name} ({a.type})") for a in apps]
 
 
 class ProfileForm(ProblemForm):
@@ -110,17 +110,20 @@ class ProfileForm(ProblemForm):
 
     alignment = SelectField(
         "Alignment",
-        choices=[("subscription", "Subscription: with each subscription's billing cycle"), ("anchored", "Anchored")],
+        choices=[
+            SelectChoice("subscription", "Subscription: with each subscription's billing cycle"),
+            SelectChoice("anchored", "Anchored"),
+        ],
         validate_choice=False,
     )
     period_interval = SelectField(
         "Anchored period",
         choices=[
-            ("", "Choose a period"),
-            ("DAY", "Daily"),
-            ("WEEK", "Weekly"),
-            ("MONTH", "Monthly"),
-            ("YEAR", "Yearly"),
+            SelectChoice("", "Choose a period"),
+            SelectChoice("DAY", "Daily"),
+            SelectChoice("WEEK", "Weekly"),
+            SelectChoice("MONTH", "Monthly"),
+            SelectChoice("YEAR", "Yearly"),
         ],
         validate_choice=False,
         description="Anchored alignment only.",
@@ -139,13 +142,20 @@ class ProfileForm(ProblemForm):
     progressive_billing = BooleanField("Progressive billing", default=True)
     tax_behavior = SelectField(
         "Default tax behavior",
-        choices=[("", "Not set"), ("inclusive", "Inclusive: prices include tax"), ("exclusive", "Exclusive")],
+        choices=[
+            SelectChoice("", "Not set"),
+            SelectChoice("inclusive", "Inclusive: prices include tax"),
+            SelectChoice("exclusive", "Exclusive"),
+        ],
         validate_choice=False,
     )
 
     collection_method = SelectField(
         "Collection method",
-        choices=[("charge_automatically", "Charge automatically"), ("send_invoice", "Send invoice")],
+        choices=[
+            SelectChoice("charge_automatically", "Charge automatically"),
+            SelectChoice("send_invoice", "Send invoice"),
+        ],
         validate_choice=False,
     )
 

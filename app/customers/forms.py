@@ -8,7 +8,7 @@ re-rendered with everything typed kept.
 
 import re
 
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 
 from app.billing import rules as billing_rules
 from app.customers import rules
@@ -59,11 +59,13 @@ class MetadataEntry(Form):
 
 
 def _currency_choices():
-    return [("", "No currency yet")] + [(c.code, f"{c.code} — {c.name}") for c in currencies().values()]
+    return [SelectChoice("", "No currency yet")] + [
+        SelectChoice(c.code, f"{c.code} — {c.name}") for c in currencies().values()
+    ]
 
 
 def _country_choices():
-    return country_choices("No country")
+    return [SelectChoice(code, name) for code, name in country_choices("No country")]
 
 
 def _billing_profile_choices():
@@ -71,7 +73,7 @@ def _billing_profile_choices():
     profiles = billing_rules.live_profiles()
     default = next((p for p in profiles if p.is_default), None)
     first = f"Default profile (currently: {default.name})" if default else "Default profile (none is set)"
-    return [("", first)] + [(p.id, p.name) for p in profiles]
+    return [SelectChoice("", first)] + [SelectChoice(p.id, p.name) for p in profiles]
 
 
 # The API's field names (used by the rules' errors) → this form's fields.

@@ -4,7 +4,7 @@ They only carry what was typed: the rules in rules.py check it, and `show_proble
 errors next to the fields they name (the API's field names, mapped by FIELD_FOR).
 """
 
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 
 from app.formutil import ProblemForm
 from app.plans import rules
@@ -37,7 +37,10 @@ class PlanForm(ProblemForm):
     )
     currency = SelectField(
         "Currency",
-        choices=lambda: [("", "Choose a currency")] + [(c.code, f"{c.code} — {c.name}") for c in currencies().values()],
+        choices=lambda: (
+            [SelectChoice("", "Choose a currency")]
+            + [SelectChoice(c.code, f"{c.code} — {c.name}") for c in currencies().values()]
+        ),
         validate_choice=False,
         description="Only customers who pay in this currency can subscribe. It cannot change later.",
     )
@@ -56,7 +59,7 @@ class PlanForm(ProblemForm):
         cadences = list(CADENCES)
         if self.billing_cadence.data and self.billing_cadence.data not in cadences:
             cadences.append(self.billing_cadence.data)  # keep a cadence set through the API
-        self.billing_cadence.choices = [(c, _cadence_label(c)) for c in cadences]
+        self.billing_cadence.choices = [SelectChoice(c, _cadence_label(c)) for c in cadences]
 
     @classmethod
     def for_plan(cls, plan) -> "PlanForm":
@@ -102,13 +105,13 @@ class SubscribeForm(ProblemForm):
         super().__init__(*args, **kwargs)
         currency = customer.currency
         offered = [p for p in plans if current_plan is None or p.id != current_plan.id]
-        offered.sort(key=lambda p: (currency is not None and p.currency != currency, p.currency, p.name))
-        choices = [("", "Choose a plan")]
+        offered.sort(key=lambda p: (currency is not None and p.currency != currency, p.currency, p.sort_name))
+        choices = [SelectChoice("", "Choose a plan")]
         for p in offered:
             label = f"{p.name} — {p.price_text}"
             if currency is not None and p.currency != currency:
                 label += f" (not in {currency})"
-            choices.append((p.key, label))
+            choices.append(SelectChoice(p.key, label))
         self.plan.choices = choices
         if currency is None:
             self.help = "This customer has no currency yet: it will pay in the currency of the plan you choose."
