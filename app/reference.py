@@ -13,6 +13,8 @@ import iso4217
 import pycountry
 from babel.numbers import get_currency_symbol
 
+from app.text_rules import sort_key
+
 # ISO 4217 codes that are not money a customer can pay in: precious metals, IMF and bond-market
 # units, the test and "no currency" codes, and the fund codes (BOV, CLF, …) that accompany a fiat one.
 NOT_FIAT = {
@@ -86,4 +88,5 @@ def countries() -> dict[str, Country]:
 
 def country_choices(blank: str) -> list[tuple[str, str]]:
     """The country picker's options by name, after a first empty one labelled `blank`."""
-    return [("", blank)] + [(c.code, c.name) for c in sorted(countries().values(), key=lambda c: c.name)]
+    by_name = sorted(countries().values(), key=lambda c: sort_key(c.name))  # Åland Islands with the As
+    return [("", blank)] + [(c.code, c.name) for c in by_name]

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.plans.models import format_amount
-from app.reference import currencies, minor_units
+from app.reference import country_choices, currencies, minor_units
 
 ISO_4217 = {"HUF": 2, "JPY": 0, "ISK": 0, "KRW": 0, "KWD": 3, "BHD": 3, "CLF": 4, "EUR": 2, "IQD": 3, "IRR": 2}
 
@@ -35,3 +35,9 @@ def test_a_price_stored_with_the_old_display_decimals_keeps_its_amount(ctx):
         migration.upgrade()
     amount = db.session.scalar(text("SELECT amount FROM plans WHERE key = 'irr'"))
     assert format_amount(amount, "IRR") == "1250.00"
+
+
+def test_the_country_picker_lists_names_as_people_sort_them():
+    names = [name for _, name in country_choices("Choose")[1:]]
+    assert names.index("Åland Islands") < names.index("Albania")  # "aland" < "albania"
+    assert names.index("Côte d'Ivoire") < names.index("Croatia") and names[-1] == "Zimbabwe"
