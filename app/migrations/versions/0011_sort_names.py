@@ -9,10 +9,11 @@ Customers and billing profiles get `sort_name`, app/text_rules.sort_key of the n
 code points put "Bravo" before "alpha" and "Émile" after "zeta". PostgreSQL compares it with the
 "C" collation, as SQLite does, so both give one order whatever the server's locale.
 
-The name indexes move to the key: (sort_name, id) on both databases; on PostgreSQL the covering
-index of live customers (0009) is rebuilt on it, with the name beside the other searched values;
-on SQLite the search index's rows are renumbered in sort-key order (0007's scheme, on the key).
-At a million customers the backfill and rebuild take about a minute.
+The name indexes move to the key: (sort_name, id) on both databases, and on PostgreSQL also over
+the live customers alone; on SQLite the search index's rows are renumbered in sort-key order (0007's
+scheme, on the key). PostgreSQL's covering index of live customers (0009) is not rebuilt: it held
+every subject key beside the name, and a B-tree row has a size limit (2,704 bytes) that a customer
+with a dozen long subject keys passes, so PostgreSQL refused to save such a customer.
 """
 
 import sqlalchemy as sa
@@ -137,10 +138,7 @@ def upgrade():
             op.execute(statement)
     else:
         op.execute("DROP INDEX ix_customers_live_name_searchable")
-        op.execute(
-            "CREATE INDEX ix_customers_live_sort_name_searchable ON customers (sort_name, id) "
-            "INCLUDE (name, key, primary_email, subjects_text) WHERE deleted_at IS NULL"
-        )
+        op.execute("CREATE INDEX ix_customers_live_sort_name ON customers (sort_name, id) WHERE deleted_at IS NULL")
 
 
 def downgrade():
@@ -149,7 +147,7 @@ def downgrade():
         for statement in _sqlite_index("name"):
             op.execute(statement)
     else:
-        op.execute("DROP INDEX ix_customers_live_sort_name_searchable")
+        op.execute("DROP INDEX ix_customers_live_sort_name")
         op.execute(
             "CREATE INDEX ix_customers_live_name_searchable ON customers (name, id) "
             "INCLUDE (key, primary_email, subjects_text) WHERE deleted_at IS NULL"
