@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask.globals import request_ctx
 from flask.templating import Environment
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import apps, auth, cli
@@ -43,9 +44,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     # Batch mode lets later migrations alter SQLite tables (which lack most ALTER TABLE forms).
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
-    # Hooks run in this order: the first-start defaults (made as "system", before anyone is known),
-    # then reads leave their transaction out (PostgreSQL), then the gate (a refused request gets no further),
-    # then the CSRF check of the forms.
+    # Hooks run in this order: a request with a bad Host or a body over the size limit is refused,
+    # then the first-start defaults (made as "system", before anyone is known), then reads leave their
+    # transaction out (PostgreSQL), then the gate (a refused request gets no further), then the CSRF
+    # check of the forms.
+    app.before_request(_refuse_bad_host)
+    app.before_request(_refuse_cut_body)
     apps.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.before_request(read_without_transaction)  # SQLite's driver reads outside transactions already
@@ -83,6 +87,32 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _register_error_handlers(app)
     return app
+
+
+def _refuse_bad_host():
+    """400 for a Host header that is no host name (a label over 63 characters, say): werkzeug's router
+    refuses it, and without a router no URL can be built, so neither the gate's redirect to the login
+    nor the usual error page (whose links need one) can be made. This answer needs none."""
+    if request_ctx.url_adapter is not None:
+        return None
+    problem = Problem("The Host header is not a valid host name.", status=400)
+    if _wants_problem_json():
+        return problem_response(problem)
+    return Response(problem.detail, status=400, mimetype="text/plain")
+
+
+def _refuse_cut_body() -> None:
+    """413 for a body sent without a length (chunked) that reaches MAX_CONTENT_LENGTH.
+
+    Werkzeug refuses a too long Content-Length itself, but it silently stops reading a chunked body
+    at the limit: the API would then parse the cut body ("not valid JSON") and a form would lose its
+    end. Reading it here (at most the limit; the views get it from the cache) tells. A body of
+    exactly the limit cannot be told from a longer one, so it is refused too."""
+    limit = request.max_content_length
+    if request.method in ("GET", "HEAD") or request.content_length is not None or limit is None:
+        return
+    if len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def _wants_problem_json() -> bool:

@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from app.numbers import MAX_PAGE, whole_number
 from app.problems import FieldError, Invalid
+from app.text_rules import bad_characters
 
 
 def json_body() -> Any:
@@ -111,18 +113,35 @@ class Reader:
         return {k: v for k, v in value.items() if isinstance(v, str)}
 
 
-def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """A whole number in ASCII digits between `low` and `high`. Always bounded: a huge page number
+    would overflow the database's row offset."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Invalid([FieldError(name, "out_of_range", f"{name} must be a whole number {bounds}.")])
+    value = whole_number(raw)
+    if value is None or value < low or value > high:
+        raise Invalid([FieldError(name, "out_of_range", f"{name} must be a whole number between {low} and {high}.")])
     return value
+
+
+def query_page() -> int:
+    """`page`, bounded as on every list (MAX_PAGE)."""
+    return query_int("page", 1, 1, MAX_PAGE)
+
+
+def query_texts(name: str) -> list[str]:
+    """Every value of a text parameter. Raises Invalid naming it when one holds control characters:
+    no stored value does, and PostgreSQL refuses NUL outright."""
+    values = request.args.getlist(name)
+    if any(bad_characters(v) for v in values):
+        raise Invalid([FieldError(name, "invalid_characters", f"{name} contains control characters.")])
+    return values
+
+
+def query_text(name: str) -> str | None:
+    """A text parameter's (first) value, checked as `query_texts` does; None when absent."""
+    return next(iter(query_texts(name)), None)
 
 
 def query_bool(name: str, default: bool = False) -> bool:

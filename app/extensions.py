@@ -1,5 +1,6 @@
 """Extensions: created here, initialised in create_app."""
 
+import secrets
 from datetime import UTC, datetime
 
 from flask import request
@@ -54,6 +55,14 @@ class SortedByName:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def next_version_of_reborn_row(version: int | None) -> int:
+    """The version_id_generator of rows that are deleted and made again under the same key (a
+    customer's billing override, its data in one app). Such a row starts at a random version, not
+    at 1: an If-Match or edit form read from the row before its delete would otherwise match the
+    new row's first version and overwrite it (a one in a billion chance now)."""
+    return version + 1 if version is not None else secrets.randbelow(2**30) + 1
 
 
 db = SQLAlchemy(model_class=Base)

@@ -5,9 +5,12 @@ those to its own fields in FIELD_FOR. An error no field claims goes to the top o
 """
 
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, HiddenField
 
+from app.numbers import whole_number
 from app.problems import FieldError, Problem
+
+MISSING_VERSION = "This form is missing its version; reload the page and try again."
 
 
 class ProblemForm(FlaskForm):
@@ -45,3 +48,24 @@ class ProblemForm(FlaskForm):
             elif field.type not in ("FormField", "CSRFTokenField"):
                 found += [(field.id, e) for e in field.errors]
         return found + [("", e) for e in self.form_errors_extra]
+
+
+class VersionedForm(ProblemForm):
+    """An edit form. It carries the version of what it edits, as read when the page was made, and
+    the rule refuses the save (StaleEdit) when someone else saved in between instead of overwriting."""
+
+    version = HiddenField()
+    # Every hidden version this form carries (a customer's form also carries its billing override's).
+    VERSION_FIELDS: tuple[str, ...] = ("version",)
+
+    @property
+    def expected_version(self) -> int | None:
+        return whole_number(self.version.data)
+
+    def missing_version(self) -> bool:
+        """Whether a version is missing (or not a number): saving would overwrite blindly, so the
+        caller shows the form again, with what was typed and this form's message at its top."""
+        if all(whole_number(getattr(self, name).data) is not None for name in self.VERSION_FIELDS):
+            return False
+        self.form_errors_extra.append(FieldError("", "missing_version", MISSING_VERSION))
+        return True

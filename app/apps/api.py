@@ -2,9 +2,10 @@
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.apiutil import Reader, json_body, query_int, timestamp, without_nulls
+from app.apiutil import Reader, json_body, query_int, query_page, timestamp, without_nulls
 from app.apps import rules
 from app.apps.models import InstalledApp
+from app.etags import conditional, expected_version, if_match_versions, tagged
 from app.problems import Invalid, NotFound
 
 bp = Blueprint("apps_api", __name__, url_prefix="/api/v1")
@@ -57,17 +58,19 @@ def _page(page: int, page_size: int, total: int, items: list) -> dict:
 @bp.get("/apps")
 def list_apps():
     page = rules.list_apps(
-        page=query_int("page", 1, 1, rules.MAX_PAGE), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
+        page=query_page(), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
     )
     return jsonify(_page(page.page, page.page_size, page.total, [app_json(a) for a in page.items]))
 
 
 @bp.get("/apps/<id>")
 def get_app(id: str):
-    return jsonify(app_json(rules.get(id)))
+    app = rules.get(id)
+    return tagged(jsonify(app_json(app)), app.id, app.version)
 
 
 @bp.put("/apps/<id>")
+@conditional
 def replace_app(id: str):
     reader = Reader(json_body())
     data = rules.AppInput(
@@ -81,18 +84,20 @@ def replace_app(id: str):
     )
     if reader.errors:
         raise Invalid(reader.errors)
-    return jsonify(app_json(rules.replace(id, data)))
+    app = rules.replace(id, data, expected_version=expected_version(id))
+    return tagged(jsonify(app_json(app)), app.id, app.version)
 
 
 @bp.delete("/apps/<id>")
+@conditional
 def uninstall_app(id: str):
-    rules.uninstall(id)
+    rules.uninstall(id, expected_version=expected_version(id))
     return Response(status=204)
 
 
 @bp.get("/marketplace/listings")
 def list_listings():
-    page = query_int("page", 1, 1, rules.MAX_PAGE)
+    page = query_page()
     page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
     listings = list(rules.LISTINGS.values())
     shown = listings[(page - 1) * page_size : page * page_size]
@@ -137,7 +142,22 @@ def install_app_with_api_key(type: str):
 
 from app.apps import customer_data  # noqa: E402
 from app.apps.models import CustomerAppData  # noqa: E402
+from app.customers import rules as customer_rules  # noqa: E402
 from app.problems import FieldError  # noqa: E402
+
+
+def _app_data_id(customer_id: str, app_id: str) -> str:
+    """What a customer's data in one app is named by in its ETag and If-Match."""
+    return f"{customer_id}/apps/{app_id}"
+
+
+def _expected_app_data_versions(customer_id: str) -> dict[str, int] | None:
+    """By app id, the version of this customer's data in each app that If-Match names; None: any."""
+    versions = if_match_versions()
+    if versions is None:
+        return None
+    prefix = _app_data_id(customer_id, "")
+    return {thing.removeprefix(prefix): version for thing, version in versions.items() if thing.startswith(prefix)}
 
 
 def app_data_json(row: CustomerAppData) -> dict:
@@ -165,7 +185,7 @@ def _app_data_item(reader: Reader) -> customer_data.AppDataInput:
 
 @bp.get("/customers/<customer_id_or_key>/apps")
 def list_customer_apps(customer_id_or_key: str):
-    page = query_int("page", 1, 1, rules.MAX_PAGE)
+    page = query_page()
     page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
     app_type = request.args.get("type")
     if app_type is not None and app_type not in LISTING_TYPES:
@@ -179,7 +199,9 @@ LISTING_TYPES = tuple(rules.LISTINGS)
 
 
 @bp.put("/customers/<customer_id_or_key>/apps")
+@conditional
 def upsert_customer_apps(customer_id_or_key: str):
+    """If-Match, when given, names the version of each app's data that the items change (one ETag each)."""
     body = json_body()
     if not isinstance(body, list):
         raise Invalid([FieldError("body", "type", "The body must be an array of app data items.")])
@@ -190,13 +212,16 @@ def upsert_customer_apps(customer_id_or_key: str):
         errors += reader.errors
     if errors:
         raise Invalid(errors)
-    rows = customer_data.upsert(customer_id_or_key, items)
+    customer = customer_rules.get(customer_id_or_key)  # If-Match names it by id, whichever way the path does
+    rows = customer_data.upsert(customer.id, items, expected_versions=_expected_app_data_versions(customer.id))
     return jsonify([app_data_json(r) for r in rows])
 
 
 @bp.delete("/customers/<customer_id_or_key>/apps/<app_id>")
+@conditional
 def delete_customer_app(customer_id_or_key: str, app_id: str):
-    customer_data.delete(customer_id_or_key, app_id)
+    customer = customer_rules.get(customer_id_or_key)
+    customer_data.delete(customer.id, app_id, expected_version=expected_version(_app_data_id(customer.id, app_id)))
     return Response(status=204)
 
 
@@ -212,22 +237,23 @@ def _stripe_json(row: CustomerAppData) -> dict:
     )
 
 
+def _tagged_stripe(row: CustomerAppData):
+    return tagged(jsonify(_stripe_json(row)), _app_data_id(row.customer_id, row.app_id), row.version)
+
+
 @bp.get("/customers/<customer_id_or_key>/stripe")
 def get_customer_stripe(customer_id_or_key: str):
-    from app.customers import rules as customer_rules
-
     customer = customer_rules.get(customer_id_or_key)
     app = customer_data.stripe_app_of(customer)
     row = next((r for r in customer_data.list_for(customer.id, "stripe")[1] if r.app_id == app.id), None)
     if row is None:
         raise NotFound(f'Customer "{customer.name}" has no Stripe customer id in app "{app.name}" yet.')
-    return jsonify(_stripe_json(row))
+    return _tagged_stripe(row)
 
 
 @bp.put("/customers/<customer_id_or_key>/stripe")
+@conditional
 def upsert_customer_stripe(customer_id_or_key: str):
-    from app.customers import rules as customer_rules
-
     reader = Reader(json_body())
     item = customer_data.AppDataInput(
         type="stripe",
@@ -239,5 +265,6 @@ def upsert_customer_stripe(customer_id_or_key: str):
     customer = customer_rules.get(customer_id_or_key)
     if not customer.is_deleted:
         item.app_id = customer_data.stripe_app_of(customer).id
-    rows = customer_data.upsert(customer.id, [item], indexed=False)
-    return jsonify(_stripe_json(rows[0]))
+    expected = _expected_app_data_versions(customer.id)
+    rows = customer_data.upsert(customer.id, [item], indexed=False, expected_versions=expected)
+    return _tagged_stripe(rows[0])

@@ -5,8 +5,9 @@ a Stripe customer id belongs to at most one live customer per app, which a uniqu
 under concurrent writes (the conflict names the other customer). Custom invoicing: a metadata map
 within the customer metadata limits. Sandbox: no data.
 
-Raises `Invalid` (400), `Conflict` (409), `NotFound` (404) or `PreconditionFailed` (412: deleted
-customer, or no app of that type in the customer's effective billing profile).
+Raises `Invalid` (400), `Conflict` (409), `StaleEdit` (409: changed since the editor read it),
+`NotFound` (404) or `PreconditionFailed` (412: deleted customer, or no app of that type in the
+customer's effective billing profile).
 """
 
 import re
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.apps.models import APP_TYPES, CustomerAppData, InstalledApp
@@ -23,7 +25,7 @@ from app.customers.models import Customer
 from app.customers.rules import check_metadata
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
 
 STRIPE_CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{1,251}")
 STRIPE_PAYMENT_METHOD_ID = re.compile(r"pm_[0-9A-Za-z]{1,252}")
@@ -133,11 +135,27 @@ def _holder_errors(pairs: list[tuple[str, str, str]], customer_id: str) -> list[
     return errors
 
 
-def upsert(customer_id_or_key: str, items: list[AppDataInput], indexed: bool = True) -> list[CustomerAppData]:
+def version(row: CustomerAppData | None) -> int:
+    """The version of a customer's data in one app; 0 while it has none."""
+    return row.version if row is not None else 0
+
+
+def _what(customer: Customer, app: InstalledApp) -> str:
+    return f'The data of customer "{customer.name}" ({customer.id}) in app "{app.name}" ({app.id})'
+
+
+def upsert(
+    customer_id_or_key: str,
+    items: list[AppDataInput],
+    indexed: bool = True,
+    expected_versions: dict[str, int] | None = None,
+) -> list[CustomerAppData]:
     """Set the data of the apps the items name (others keep theirs); answers the resulting data.
 
     `indexed` names fields `[i].stripeCustomerId` (the API's array); the console sends one item
-    and gets the bare names.
+    and gets the bare names. `expected_versions` holds, by app id, the version of the data the
+    editor read (0: none yet); data of an app it does not name is refused too (StaleEdit), as it
+    was not read. None expects nothing: the last write wins.
     """
     customer = _live_customer(customer_id_or_key)
     errors: list[FieldError] = []
@@ -168,9 +186,16 @@ def upsert(customer_id_or_key: str, items: list[AppDataInput], indexed: bool = T
     if conflicts:
         raise Conflict(conflicts)
 
+    rows = {app.id: db.session.get(CustomerAppData, (customer.id, app.id)) for _, _, app in resolved}
+    if expected_versions is not None:  # all checked before anything is written
+        for _, _, app in resolved:
+            if app.id not in expected_versions:
+                raise StaleEdit(f"{_what(customer, app)} is not among the versions you read; read it and retry.")
+            refuse_stale(_what(customer, app), expected_versions[app.id], version(rows[app.id]))
+
     now = utcnow()
     for _, item, app in resolved:
-        row = db.session.get(CustomerAppData, (customer.id, app.id))
+        row = rows[app.id]
         before = _snapshot(row)
         if row is None:
             row = CustomerAppData(customer_id=customer.id, app_id=app.id, type=app.type, created_at=now)
@@ -184,29 +209,40 @@ def upsert(customer_id_or_key: str, items: list[AppDataInput], indexed: bool = T
         history.record(
             "customer", customer.id, "update", {f"apps.{app.id}": before}, {f"apps.{app.id}": _snapshot(row)}
         )
+    described = "; ".join(_what(customer, app) for _, _, app in resolved)
     try:
         db.session.flush()
         overrides.hold_live_customer(customer.id)
         db.session.commit()
+    except StaleDataError:  # an UPDATE found the row at another version than it was read at
+        db.session.rollback()
+        raise StaleEdit(f"{described}: changed by someone else meanwhile; read it again and retry.") from None
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(
-            _holder_errors(stripe_pairs, customer.id)
-            or [FieldError("stripeCustomerId", "conflict", "Another customer took this Stripe customer id meanwhile.")]
-        ) from None
+        holders = _holder_errors(stripe_pairs, customer.id)
+        if not holders:  # no other customer has the id: this customer's data in the app was made meanwhile
+            raise StaleEdit(f"{described}: made by someone else meanwhile; read it again and retry.") from None
+        raise Conflict(holders) from None
     by_app = {app.id for _, _, app in resolved}
     return [row for row in list_for(customer.id)[1] if row.app_id in by_app]
 
 
-def delete(customer_id_or_key: str, app_id: str) -> None:
-    """Remove a customer's data in one app. Raises NotFound (no such data) or PreconditionFailed."""
+def delete(customer_id_or_key: str, app_id: str, expected_version: int | None = None) -> None:
+    """Remove a customer's data in one app. Raises NotFound (no such data), PreconditionFailed or
+    StaleEdit (not at `expected_version`, the version the editor read)."""
     customer = _live_customer(customer_id_or_key)
     row = db.session.get(CustomerAppData, (customer.id, app_id)) if is_id(app_id) else None
     if row is None:
         raise NotFound(f'Customer "{customer.name}" has no data in an app with the id "{app_id[:40]}".')
+    what = _what(customer, row.app)
+    refuse_stale(what, expected_version, row.version)
     history.record("customer", customer.id, "update", {f"apps.{app_id}": _snapshot(row)}, {f"apps.{app_id}": None})
     db.session.delete(row)
-    db.session.commit()
+    try:
+        db.session.commit()  # the DELETE has the version in its WHERE
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.") from None
 
 
 def _snapshot(row: CustomerAppData | None) -> dict | None:

@@ -2,7 +2,7 @@
 
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 
-from app.formutil import ProblemForm
+from app.formutil import ProblemForm, VersionedForm
 
 
 class InstallForm(ProblemForm):
@@ -23,7 +23,7 @@ class InstallForm(ProblemForm):
     )
 
 
-class AppForm(ProblemForm):
+class AppForm(VersionedForm):
     FIELD_FOR = {"name": "name", "description": "description", "secretAPIKey": "secret_api_key"}
 
     name = StringField("Name")

@@ -5,10 +5,10 @@ Uninstalling is a soft delete: billing profiles that once used an app keep point
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import UTCDateTime, db
+from app.extensions import UTCDateTime, db, next_version_of_reborn_row
 
 APP_TYPES = ("sandbox", "stripe", "custom_invoicing")
 
@@ -32,7 +32,10 @@ class InstalledApp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking, as for customers: an edit made from a stale copy fails.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("type IN ('sandbox', 'stripe', 'custom_invoicing')", name="ck_apps_type"),
         Index("ix_apps_created_at_id", "created_at", "id"),
@@ -72,8 +75,12 @@ class CustomerAppData(db.Model):
     metadata_: Mapped[dict | None] = mapped_column("metadata", JSON)  # custom invoicing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Optimistic locking. Clearing an app's data deletes the row, so a new one starts afresh.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     app: Mapped[InstalledApp] = relationship()
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": next_version_of_reborn_row}
 
     __table_args__ = (
         Index(

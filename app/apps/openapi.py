@@ -2,7 +2,7 @@
 
 from app.apps import rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, ref
+from app.meta.openapi_parts import ERRORS, PAGE, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
 
 ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."}
 TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -16,7 +16,7 @@ def query(name: str, schema: dict, description: str | None = None) -> dict:
 
 
 PAGING = [
-    query("page", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE, "default": 1}),
+    PAGE,
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
 ]
 
@@ -104,30 +104,38 @@ PATHS = {
         "get": {
             "operationId": "getApp",
             "summary": "Get an app, installed or uninstalled",
-            "responses": {"200": json_response(ref("App"), "The app."), **ERRORS, "404": problem("No such app.")},
-        },
-        "put": {
-            "operationId": "updateApp",
-            "summary": "Replace an app's name, description, metadata and settings",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AppReplaceUpdate")}}},
             "responses": {
-                "200": json_response(ref("App"), "The app as replaced."),
+                "200": tagged(json_response(ref("App"), "The app.")),
                 **ERRORS,
                 "404": problem("No such app."),
-                "412": problem("The app is uninstalled."),
             },
         },
-        "delete": {
-            "operationId": "uninstallApp",
-            "summary": "Uninstall (soft-delete) an app",
-            "responses": {
-                "204": {"description": "Uninstalled."},
-                **ERRORS,
-                "404": problem("No such app."),
-                "409": problem("Live billing profiles use the app; they are named."),
-                "412": problem("The app is already uninstalled."),
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "updateApp",
+                "summary": "Replace an app's name, description, metadata and settings",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AppReplaceUpdate")}}},
+                "responses": {
+                    "200": tagged(json_response(ref("App"), "The app as replaced.")),
+                    **ERRORS,
+                    "404": problem("No such app."),
+                    "412": problem("The app is uninstalled."),
+                },
+            }
+        ),
+        "delete": conditional(
+            {
+                "operationId": "uninstallApp",
+                "summary": "Uninstall (soft-delete) an app",
+                "responses": {
+                    "204": {"description": "Uninstalled."},
+                    **ERRORS,
+                    "404": problem("No such app."),
+                    "409": problem("Live billing profiles use the app; they are named."),
+                    "412": problem("The app is already uninstalled."),
+                },
+            }
+        ),
     },
     "/api/v1/marketplace/listings": {
         "get": {
@@ -298,34 +306,45 @@ PATHS |= {
                 "404": _NO_CUSTOMER,
             },
         },
-        "put": {
-            "operationId": "upsertCustomerAppData",
-            "summary": "Set a customer's data in some apps (the others keep theirs)",
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "array", "items": ref("CustomerAppDataInput")}}},
-            },
-            "responses": {
-                "200": json_response({"type": "array", "items": ref("CustomerAppData")}, "The resulting data."),
-                **ERRORS,
-                "404": _NO_CUSTOMER,
-                "409": problem("Another customer has this Stripe customer id in this app; it is named."),
-                "412": _DELETED,
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "upsertCustomerAppData",
+                "summary": "Set a customer's data in some apps (the others keep theirs)",
+                "description": (
+                    "With If-Match, name the version of the data in each app that an item changes, one ETag each "
+                    '(`"<customer id>/apps/<app id>-<version>"`, as GET and PUT of /stripe answer it; version 0 '
+                    "for data not made yet): an item whose data If-Match does not name is refused with 412."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"type": "array", "items": ref("CustomerAppDataInput")}}
+                    },
+                },
+                "responses": {
+                    "200": json_response({"type": "array", "items": ref("CustomerAppData")}, "The resulting data."),
+                    **ERRORS,
+                    "404": _NO_CUSTOMER,
+                    "409": problem("Another customer has this Stripe customer id in this app; it is named."),
+                    "412": _DELETED,
+                },
+            }
+        ),
     },
     "/api/v1/customers/{customerIdOrKey}/apps/{appId}": {
         "parameters": [CUSTOMER, _path_param("appId", "The app's id.")],
-        "delete": {
-            "operationId": "deleteCustomerAppData",
-            "summary": "Remove a customer's data in one app",
-            "responses": {
-                "204": {"description": "Removed."},
-                **ERRORS,
-                "404": problem("No such customer, or no data in that app."),
-                "412": _DELETED,
-            },
-        },
+        "delete": conditional(
+            {
+                "operationId": "deleteCustomerAppData",
+                "summary": "Remove a customer's data in one app",
+                "responses": {
+                    "204": {"description": "Removed."},
+                    **ERRORS,
+                    "404": problem("No such customer, or no data in that app."),
+                    "412": _DELETED,
+                },
+            }
+        ),
     },
     "/api/v1/customers/{customerIdOrKey}/stripe": {
         "parameters": [CUSTOMER],
@@ -333,31 +352,33 @@ PATHS |= {
             "operationId": "getCustomerStripeAppData",
             "summary": "The customer's data in the Stripe app of its billing profile",
             "responses": {
-                "200": json_response(ref("CustomerAppData"), "The data."),
+                "200": tagged(json_response(ref("CustomerAppData"), "The data.")),
                 **ERRORS,
                 "404": problem("No such customer, or no Stripe data yet."),
                 "412": _DELETED,
             },
         },
-        "put": {
-            "operationId": "upsertCustomerStripeAppData",
-            "summary": "Set the customer's data in the Stripe app of its billing profile",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {"type": "object", "required": ["stripeCustomerId"], "properties": _STRIPE_DATA}
-                    }
+        "put": conditional(
+            {
+                "operationId": "upsertCustomerStripeAppData",
+                "summary": "Set the customer's data in the Stripe app of its billing profile",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "required": ["stripeCustomerId"], "properties": _STRIPE_DATA}
+                        }
+                    },
                 },
-            },
-            "responses": {
-                "200": json_response(ref("CustomerAppData"), "The data."),
-                **ERRORS,
-                "404": _NO_CUSTOMER,
-                "409": problem("Another customer has this Stripe customer id in this app; it is named."),
-                "412": _DELETED,
-            },
-        },
+                "responses": {
+                    "200": tagged(json_response(ref("CustomerAppData"), "The data.")),
+                    **ERRORS,
+                    "404": _NO_CUSTOMER,
+                    "409": problem("Another customer has this Stripe customer id in this app; it is named."),
+                    "412": _DELETED,
+                },
+            }
+        ),
     },
 }
 SCHEMAS |= {"CustomerAppData": _APP_DATA, "CustomerAppDataInput": _APP_DATA_INPUT}

@@ -3,7 +3,7 @@ Sandbox app with the default billing profile that exist from the first start.
 
 Plain functions over the session, raising problems from `app.problems`: `Invalid` (400, each bad
 field named), `Conflict` (409, uninstalling an app that live billing profiles use, naming them),
-`NotFound` (404) or `PreconditionFailed` (412, the app is uninstalled). This system never calls
+`NotFound` (404), `StaleEdit` (409) or `PreconditionFailed` (412, the app is uninstalled). This system never calls
 Stripe: a key is checked for its form only.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.apps.models import InstalledApp
@@ -19,7 +20,7 @@ from app.billing import rules as billing_rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
 from app.text_rules import check_text
 
 # ---------------------------------------------------------------------------------------------
@@ -240,14 +241,16 @@ def ensure_defaults() -> None:
         db.session.rollback()  # another process made them first
 
 
-def replace(app_id: str, data: AppInput) -> InstalledApp:
+def replace(app_id: str, data: AppInput, expected_version: int | None = None) -> InstalledApp:
     """Replace an app's name, description, metadata and type-specific settings.
 
-    Raises NotFound, PreconditionFailed (uninstalled) or Invalid.
+    `expected_version` is the version the editor read. Raises NotFound, PreconditionFailed
+    (uninstalled), StaleEdit or Invalid.
     """
     app = get(app_id)
     if app.is_deleted:
         raise PreconditionFailed(f"App {_describe(app)} is uninstalled and cannot be changed.")
+    refuse_stale(f"App {_describe(app)}", expected_version, app.version, ("app", app.id))
     name = (data.name or "").strip()
     description = (data.description or "").strip() or None
     errors = _check_common(name, description, data.metadata)
@@ -281,22 +284,34 @@ def replace(app_id: str, data: AppInput) -> InstalledApp:
         app.enable_issuing_sync_hook = bool(data.enable_issuing_sync_hook)
     app.updated_at = utcnow()
     history.record("app", app.id, "update", before, snapshot(app))
-    db.session.commit()
+    _write(app, commit=True)
     return app
 
 
-def uninstall(app_id: str) -> InstalledApp:
-    """Uninstall (soft-delete) an app. Raises NotFound, PreconditionFailed (already uninstalled), or
-    Conflict naming the live billing profiles that use it."""
+def _write(app: InstalledApp, commit: bool) -> None:
+    """Flush, or commit, the app's change. Its UPDATE has the version the app was read at in its
+    WHERE, so a change that someone else committed meanwhile makes it fail: StaleEdit."""
+    described = _describe(app)
+    try:
+        db.session.commit() if commit else db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(f"App {described} was changed by someone else meanwhile; read it again and retry.") from None
+
+
+def uninstall(app_id: str, expected_version: int | None = None) -> InstalledApp:
+    """Uninstall (soft-delete) an app. Raises NotFound, PreconditionFailed (already uninstalled),
+    StaleEdit (not at `expected_version`), or Conflict naming the live billing profiles that use it."""
     app = get(app_id)
     if app.is_deleted:
         raise PreconditionFailed(f"App {_describe(app)} is already uninstalled.")
+    refuse_stale(f"App {_describe(app)}", expected_version, app.version, ("app", app.id))
     now = utcnow()
     app.deleted_at = now
     app.updated_at = now
     # Write first, then look: this holds the app row (the database, on SQLite) so that a billing
     # profile being created on it meanwhile is either seen here or refused there (billing.rules._hold_app).
-    db.session.flush()
+    _write(app, commit=False)
     users = billing_rules.live_profiles_using(app.id)
     if users:
         names = ", ".join(f'"{p.name}" ({p.id})' for p in users)
@@ -321,7 +336,6 @@ def get(app_id: str) -> InstalledApp:
 
 
 MAX_PAGE_SIZE = 1000
-MAX_PAGE = 1_000_000  # keeps the row offset a 64-bit number (SQLite refuses bigger ones: a 500)
 
 
 def list_apps(page: int = 1, page_size: int = 100) -> Page:

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from app.apps import rules
 from app.apps.forms import AppForm, InstallForm
 from app.billing import rules as billing_rules
-from app.problems import Problem
+from app.problems import Problem, StaleEdit
 from app.text_rules import sort_key
 
 bp = Blueprint("apps", __name__, url_prefix="/apps")
@@ -61,6 +61,8 @@ def edit(app_id: str):
     status = 200
     if request.method == "POST":
         form = AppForm()
+        if form.missing_version():
+            return render_template("apps/edit.html", form=form, app=app), 400
         try:
             rules.replace(
                 app.id,
@@ -73,7 +75,12 @@ def edit(app_id: str):
                     enable_draft_sync_hook=bool(form.enable_draft_sync_hook.data),
                     enable_issuing_sync_hook=bool(form.enable_issuing_sync_hook.data),
                 ),
+                expected_version=form.expected_version,
             )
+        except StaleEdit as problem:
+            form.show_problem(problem)
+            form.version.data = str(rules.get(app.id).version)  # saving again, having been told, is deliberate
+            status = 409
         except Problem as problem:
             form.show_problem(problem)
             status = 422
@@ -87,6 +94,7 @@ def edit(app_id: str):
                 "description": app.description or "",
                 "enable_draft_sync_hook": bool(app.enable_draft_sync_hook),
                 "enable_issuing_sync_hook": bool(app.enable_issuing_sync_hook),
+                "version": str(app.version),
             }
         )
     return render_template("apps/edit.html", form=form, app=app), status

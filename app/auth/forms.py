@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 
 from app.auth.models import ROLES
-from app.formutil import ProblemForm
+from app.formutil import ProblemForm, VersionedForm
 
 ROLE_CHOICES = [
     SelectChoice("viewer", "Viewer — reads everything"),
@@ -46,7 +46,7 @@ class NewOperatorForm(AuthForm):
     confirm = PasswordField("Password again", render_kw={"autocomplete": "new-password"})
 
 
-class EditOperatorForm(AuthForm):
+class EditOperatorForm(AuthForm, VersionedForm):
     role = SelectField("Role", choices=_role_choices, validate_choice=False)
     active = BooleanField("May log in", description="Untick to lock this operator out; their history stays.")
     password = PasswordField(

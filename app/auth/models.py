@@ -25,7 +25,10 @@ class Operator(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Operators are disabled rather than deleted, so the history keeps pointing at someone.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking, as for customers: an edit made from a stale copy fails.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (CheckConstraint(_ROLE_CHECK, name="ck_operators_role"),)
 
     @property

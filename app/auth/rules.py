@@ -1,9 +1,10 @@
 """The rules of operators, API tokens and logging in, for the console, the API and the command line.
 
 Plain functions over the session, raising problems from `app.problems`: `Invalid` (400, each bad
-field named), `Conflict` (409, a username taken), `NotFound` (404), or `LoginRefused` (401 wrong
-name or password, 429 locked after repeated failures). Nothing here knows about requests or forms:
-the caller passes the address a login comes from.
+field named), `Conflict` (409, a username taken), `StaleEdit` (409, an operator changed since its
+form was read), `NotFound` (404), or `LoginRefused` (401 wrong name or password, 429 locked after
+repeated failures). Nothing here knows about requests or forms: the caller passes the address a
+login comes from.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
@@ -22,7 +24,7 @@ from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
 from app.customers.rules import NAME_MAX
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, Problem
+from app.problems import Conflict, FieldError, Invalid, NotFound, Problem, StaleEdit, refuse_stale
 from app.text_rules import check_text
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -104,14 +106,21 @@ def _other_active_admins(operator_id: str) -> int:
 
 
 def update_operator(
-    operator_id: str, role: str | None = None, active: bool | None = None, password: str | None = None
+    operator_id: str,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    expected_version: int | None = None,
 ) -> Operator:
     """Change an operator's role, whether it may log in, or its password (None leaves each as it is).
 
-    Raises NotFound, or Invalid for a bad role or password, or when the change would leave no
-    active admin (nobody could manage operators any more).
+    Raises NotFound, StaleEdit (not at `expected_version`, the version the editor read), or Invalid
+    for a bad role or password, or when the change would leave no active admin (nobody could
+    manage operators any more).
     """
     operator = get_operator(operator_id)
+    what = f"Operator {operator.username}"
+    refuse_stale(what, expected_version, operator.version, ("operator", operator.id))
     errors: list[FieldError] = []
     if role is not None:
         _check_role(errors, role)
@@ -135,7 +144,11 @@ def update_operator(
     if password is not None:
         before, after = before | {"password": "(old)"}, after | {"password": "(changed)"}
     history.record("operator", operator.id, "update", before, after)
-    db.session.commit()
+    try:
+        db.session.commit()  # the UPDATE has the version read in its WHERE
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.") from None
     return operator
 
 

@@ -6,7 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from app.auth import rules
 from app.auth.forms import ConfirmForm, EditOperatorForm, LoginForm, NewOperatorForm, TokenForm
-from app.problems import Problem
+from app.problems import Problem, StaleEdit
+from app.text_rules import bad_characters
 
 bp = Blueprint("auth", __name__)
 operators_bp = Blueprint("operators", __name__, url_prefix="/operators")
@@ -16,8 +17,9 @@ NAV = [("operators.index", "Operators"), ("tokens.index", "API tokens")]
 
 
 def _safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only, never another site (open redirect)."""
-    if target:
+    """Where to go after logging in: a path on this site only, never another site (open redirect),
+    and never one with control characters (CR/LF would break the Location header)."""
+    if target and not bad_characters(target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\")):
             return target
@@ -74,18 +76,34 @@ def create():
 @operators_bp.route("/<operator_id>", methods=["GET", "POST"])
 def edit(operator_id: str):
     operator = rules.get_operator(operator_id)
-    form = EditOperatorForm(data={"role": operator.role, "active": operator.is_active})
+    loaded = {"role": operator.role, "active": operator.is_active}
+    if request.method == "GET":
+        loaded["version"] = str(operator.version)  # never on a POST: only the posted version may count
+    form = EditOperatorForm(data=loaded)
+    status = 200
     if form.validate_on_submit() and form.passwords_match():
-        try:
-            rules.update_operator(
-                operator.id, role=form.role.data, active=form.active.data, password=form.password.data or None
-            )
-        except Problem as problem:
-            form.show_problem(problem)
+        if form.missing_version():
+            status = 400
         else:
-            flash(f"Operator “{operator.username}” saved.", "success")
-            return redirect(url_for(".index"), 303)
-    status = 422 if form.all_errors() else 200
+            try:
+                rules.update_operator(
+                    operator.id,
+                    role=form.role.data,
+                    active=form.active.data,
+                    password=form.password.data or None,
+                    expected_version=form.expected_version,
+                )
+            except StaleEdit as problem:
+                form.show_problem(problem)
+                form.version.data = str(rules.get_operator(operator.id).version)  # saving again is deliberate
+                status = 409
+            except Problem as problem:
+                form.show_problem(problem)
+            else:
+                flash(f"Operator “{operator.username}” saved.", "success")
+                return redirect(url_for(".index"), 303)
+    if status == 200 and form.all_errors():
+        status = 422
     return render_template("operators/form.html", form=form, operator=operator), status
 
 

@@ -2,11 +2,24 @@
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import (
+    Reader,
+    created,
+    json_body,
+    query_bool,
+    query_choice,
+    query_int,
+    query_page,
+    query_text,
+    query_texts,
+    timestamp,
+    without_nulls,
+)
 from app.apps.api import app_json
 from app.billing import rules
 from app.billing.models import BillingProfile
 from app.customers.rules import ADDRESS_FIELDS, Address
+from app.etags import conditional, expected_version, tagged
 from app.problems import FieldError, Invalid
 
 bp = Blueprint("billing_api", __name__, url_prefix="/api/v1")
@@ -159,7 +172,7 @@ def list_profiles():
     expand = _expand_apps()
     page = rules.list_profiles(
         include_deleted=query_bool("includeArchived"),
-        page=query_int("page", 1, 1, rules.MAX_PAGE),
+        page=query_page(),
         page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", tuple(rules.ORDERINGS), "createdAt"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
@@ -178,24 +191,29 @@ def list_profiles():
 @bp.post("/billing/profiles")
 def create_profile():
     profile = rules.create(profile_input(json_body()))
-    return created(profile_json(profile), url_for(".get_profile", id=profile.id))
+    response = created(profile_json(profile), url_for(".get_profile", id=profile.id))
+    return tagged(response, profile.id, profile.version)
 
 
 @bp.get("/billing/profiles/<id>")
 def get_profile(id: str):
     expand = _expand_apps()
-    return jsonify(profile_json(rules.get(id), expand))
+    profile = rules.get(id)
+    return tagged(jsonify(profile_json(profile, expand)), profile.id, profile.version)
 
 
 @bp.put("/billing/profiles/<id>")
+@conditional
 def replace_profile(id: str):
-    profile = rules.replace(id, profile_input(json_body()))
-    return jsonify(profile_json(profile))
+    # Not read here first: the rule reads the profile only once the default changes queue (see there).
+    profile = rules.replace(id, profile_input(json_body()), expected_version=expected_version(id))
+    return tagged(jsonify(profile_json(profile)), profile.id, profile.version)
 
 
 @bp.delete("/billing/profiles/<id>")
+@conditional
 def delete_profile(id: str):
-    rules.delete(id)
+    rules.delete(id, expected_version=expected_version(id))
     return Response(status=204)
 
 
@@ -236,25 +254,40 @@ def override_json(e: overrides.Effective, expand: set[str]) -> dict:
     return without_nulls(body)
 
 
+def _override_id(customer_id: str) -> str:
+    """What a customer's override is named by in its ETag and If-Match."""
+    return f"{customer_id}/billing"
+
+
+def _tagged_override(response, e: overrides.Effective):
+    return tagged(response, _override_id(e.customer.id), overrides.version(e.override))
+
+
 @bp.get("/billing/customers/<customer_id>")
 def get_override(customer_id: str):
     expand = _override_expand()
-    return jsonify(override_json(overrides.get(customer_id), expand))
+    billing = overrides.get(customer_id)
+    return _tagged_override(jsonify(override_json(billing, expand)), billing)
 
 
 @bp.put("/billing/customers/<customer_id>")
+@conditional
 def upsert_override(customer_id: str):
     body = json_body()
     reader = Reader(body if body is not None else {})
     profile_id = reader.string("billingProfileId")
     if reader.errors:
         raise Invalid(reader.errors)
-    return jsonify(override_json(overrides.pin(customer_id, profile_id), set()))
+    customer = customer_rules.get(customer_id)  # If-Match names it by id, whichever way the path does
+    billing = overrides.pin(customer.id, profile_id, expected_version=expected_version(_override_id(customer.id)))
+    return _tagged_override(jsonify(override_json(billing, set())), billing)
 
 
 @bp.delete("/billing/customers/<customer_id>")
+@conditional
 def delete_override(customer_id: str):
-    overrides.unpin(customer_id)
+    customer = customer_rules.get(customer_id)
+    overrides.unpin(customer.id, expected_version=expected_version(_override_id(customer.id)))
     return Response(status=204)
 
 
@@ -263,18 +296,18 @@ def list_overrides():
     expand = _override_expand()
     order_by = query_choice("orderBy", OVERRIDE_ORDERINGS, "customerId")
     filters = customer_rules.CustomerFilters(
-        name=request.args.get("customerName"),
-        key=request.args.get("customerKey"),
-        primary_email=request.args.get("customerPrimaryEmail"),
+        name=query_text("customerName"),
+        key=query_text("customerKey"),
+        primary_email=query_text("customerPrimaryEmail"),
     )
-    profile_ids = [v for raw in request.args.getlist("billingProfile") for v in raw.split(",") if v]
+    profile_ids = [v for raw in query_texts("billingProfile") for v in raw.split(",") if v]
     page = overrides.list_overrides(
         filters,
-        customer_ids=request.args.getlist("customerId"),
+        customer_ids=query_texts("customerId"),
         profile_ids=profile_ids,
         without_pin=query_bool("customersWithoutPinnedProfile"),
         include_all=query_bool("includeAllCustomers", True),
-        page=query_int("page", 1, 1, rules.MAX_PAGE),
+        page=query_page(),
         page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
         order_by=order_by.removeprefix("customer"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",

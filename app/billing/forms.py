@@ -11,7 +11,8 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAr
 
 from app.billing import rules
 from app.customers.rules import ADDRESS_FIELDS, Address
-from app.formutil import ProblemForm
+from app.formutil import VersionedForm
+from app.numbers import whole_number
 from app.problems import FieldError
 from app.reference import country_choices
 
@@ -25,7 +26,7 @@ UNITS = {
     "years": ("Y", False),
 }
 UNIT_CHOICES = [SelectChoice(u, u) for u in UNITS]
-SIMPLE_DURATION = re.compile(r"P(?:(\d+)([YMWD])|T(\d+)([HM]))")
+SIMPLE_DURATION = re.compile(r"P(?:([0-9]+)([YMWD])|T([0-9]+)([HM]))")
 DURATIONS = {  # form prefix → (rules' Workflow attribute, API path)
     "collection_interval": ("collection_interval", "workflow.collection.interval"),
     "draft_period": ("draft_period", "workflow.invoicing.draftPeriod"),
@@ -36,10 +37,11 @@ DURATIONS = {  # form prefix → (rules' Workflow attribute, API path)
 def to_iso(amount: str | None, unit: str | None) -> str | None:
     """ "30", "days" → "P30D"; None when the amount is not a whole number or the unit is unknown."""
     amount = (amount or "").strip()
-    if not amount.isdigit() or unit not in UNITS or len(amount) > 9:
+    number = whole_number(amount) if len(amount) <= 9 else None
+    if number is None or unit not in UNITS:
         return None
     designator, is_time = UNITS[unit]
-    return f"PT{int(amount)}{designator}" if is_time else f"P{int(amount)}{designator}"
+    return f"PT{number}{designator}" if is_time else f"P{number}{designator}"
 
 
 def from_iso(value: str | None) -> tuple[str, str]:
@@ -72,7 +74,7 @@ def _app_choices():
     return [SelectChoice("", "Choose an installed app")] + [SelectChoice(a.id, f"{a.name} ({a.type})") for a in apps]
 
 
-class ProfileForm(ProblemForm):
+class ProfileForm(VersionedForm):
     FIELD_FOR = {
         "name": "name",
         "description": "description",
@@ -199,6 +201,7 @@ class ProfileForm(ProblemForm):
             "tax_enabled": profile.tax_enabled,
             "tax_enforced": profile.tax_enforced,
             "app_id": profile.app_id,
+            "version": str(profile.version),
         }
         for prefix, column in (
             ("collection_interval", profile.collection_interval),

@@ -3,7 +3,7 @@
 from app.apps.openapi import ID, PAGING, TIMESTAMP, query
 from app.billing import rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, ref
+from app.meta.openapi_parts import ERRORS, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
 
 PROFILE_ID = {
     "name": "id",
@@ -124,7 +124,7 @@ PATHS = {
             "summary": "Create a billing profile",
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("BillingProfileCreate")}}},
             "responses": {
-                "201": json_response(ref("BillingProfile"), "The new profile."),
+                "201": tagged(json_response(ref("BillingProfile"), "The new profile.")),
                 **ERRORS,
                 "409": problem("Another profile was made the default at the same moment."),
                 "413": problem("The body is too large."),
@@ -138,37 +138,41 @@ PATHS = {
             "summary": "Get a billing profile, live or deleted",
             "parameters": [EXPAND],
             "responses": {
-                "200": json_response(ref("BillingProfile"), "The profile."),
+                "200": tagged(json_response(ref("BillingProfile"), "The profile.")),
                 **ERRORS,
                 "404": problem("No such profile."),
             },
         },
-        "put": {
-            "operationId": "updateBillingProfile",
-            "summary": "Replace a billing profile (omitted optional fields are cleared; the apps cannot change)",
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": ref("BillingProfileReplaceUpdateWithWorkflow")}},
-            },
-            "responses": {
-                "200": json_response(ref("BillingProfile"), "The profile as replaced."),
-                **ERRORS,
-                "404": problem("No such profile."),
-                "409": problem("Changed meanwhile by someone else, or another profile was made the default."),
-                "412": problem("The profile is deleted."),
-                "413": problem("The body is too large."),
-            },
-        },
-        "delete": {
-            "operationId": "deleteBillingProfile",
-            "summary": "Soft-delete a billing profile (not the default, nor one customers are pinned to: 400)",
-            "responses": {
-                "204": {"description": "Deleted."},
-                **ERRORS,
-                "404": problem("No such profile."),
-                "412": problem("The profile is already deleted."),
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "updateBillingProfile",
+                "summary": "Replace a billing profile (omitted optional fields are cleared; the apps cannot change)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("BillingProfileReplaceUpdateWithWorkflow")}},
+                },
+                "responses": {
+                    "200": tagged(json_response(ref("BillingProfile"), "The profile as replaced.")),
+                    **ERRORS,
+                    "404": problem("No such profile."),
+                    "409": problem("Changed meanwhile by someone else, or another profile was made the default."),
+                    "412": problem("The profile is deleted."),
+                    "413": problem("The body is too large."),
+                },
+            }
+        ),
+        "delete": conditional(
+            {
+                "operationId": "deleteBillingProfile",
+                "summary": "Soft-delete a billing profile (not the default, nor one customers are pinned to: 400)",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **ERRORS,
+                    "404": problem("No such profile."),
+                    "412": problem("The profile is already deleted."),
+                },
+            }
+        ),
     },
 }
 
@@ -309,34 +313,40 @@ PATHS |= {
             "summary": "A customer's effective billing profile",
             "parameters": [OVERRIDE_EXPAND],
             "responses": {
-                "200": json_response(ref("CustomerOverride"), "The override."),
+                "200": tagged(json_response(ref("CustomerOverride"), "The override.")),
                 **ERRORS,
                 "404": _NO_CUSTOMER,
             },
         },
-        "put": {
-            "operationId": "upsertBillingProfileCustomerOverride",
-            "summary": "Pin a customer to a profile (or, without billingProfileId, to the default)",
-            "requestBody": {
-                "content": {"application/json": {"schema": {"type": "object", "properties": {"billingProfileId": ID}}}},
-            },
-            "responses": {
-                "200": json_response(ref("CustomerOverride"), "The override."),
-                **ERRORS,
-                "404": _NO_CUSTOMER,
-                "412": problem("The customer is deleted."),
-            },
-        },
-        "delete": {
-            "operationId": "deleteBillingProfileCustomerOverride",
-            "summary": "Return a customer to the default profile",
-            "responses": {
-                "204": {"description": "Removed."},
-                **ERRORS,
-                "404": _NO_CUSTOMER,
-                "412": problem("The customer is deleted."),
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "upsertBillingProfileCustomerOverride",
+                "summary": "Pin a customer to a profile (or, without billingProfileId, to the default)",
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {"billingProfileId": ID}}}
+                    },
+                },
+                "responses": {
+                    "200": tagged(json_response(ref("CustomerOverride"), "The override.")),
+                    **ERRORS,
+                    "404": _NO_CUSTOMER,
+                    "412": problem("The customer is deleted."),
+                },
+            }
+        ),
+        "delete": conditional(
+            {
+                "operationId": "deleteBillingProfileCustomerOverride",
+                "summary": "Return a customer to the default profile",
+                "responses": {
+                    "204": {"description": "Removed."},
+                    **ERRORS,
+                    "404": _NO_CUSTOMER,
+                    "412": problem("The customer is deleted."),
+                },
+            }
+        ),
     },
 }
 SCHEMAS |= {"CustomerOverride": _OVERRIDE}

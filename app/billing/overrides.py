@@ -9,6 +9,8 @@ customers are pinned to is refused by billing.rules.delete, through `pinned_cust
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.billing.models import BillingProfile
@@ -17,7 +19,7 @@ from app.customers import rules as customer_rules
 from app.customers.models import Customer
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.problems import FieldError, Invalid, PreconditionFailed
+from app.problems import FieldError, Invalid, PreconditionFailed, StaleEdit, refuse_stale
 
 __all__ = ["CustomerOverride"]
 
@@ -141,13 +143,25 @@ def _hold(customer_id: str, profile_id: str | None) -> None:
             raise Invalid([FieldError("billingProfileId", "unknown_profile", "The billing profile was deleted.")])
 
 
-def pin(customer_id_or_key: str, profile_id: str | None) -> Effective:
+def version(override: CustomerOverride | None) -> int:
+    """The version of a customer's override; 0 while it has none."""
+    return override.version if override is not None else 0
+
+
+def _changed_meanwhile(what: str) -> StaleEdit:
+    return StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.")
+
+
+def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int | None = None) -> Effective:
     """Create or replace a customer's override: pinned to `profile_id`, or following the default
-    when None. Raises NotFound, PreconditionFailed (deleted customer) or Invalid (bad profile)."""
+    when None. `expected_version` is the version the editor read (0: it had none). Raises NotFound,
+    PreconditionFailed (deleted customer), StaleEdit or Invalid (bad profile)."""
     customer = _live_customer(customer_id_or_key)
     check_profile(profile_id)
     now = utcnow()
     override = db.session.get(CustomerOverride, customer.id)
+    what = f'The billing override of customer "{customer.name}" ({customer.id})'
+    refuse_stale(what, expected_version, version(override))
     before = override.billing_profile_id if override is not None else None
     if override is None:
         override = CustomerOverride(customer_id=customer.id, created_at=now)
@@ -155,16 +169,23 @@ def pin(customer_id_or_key: str, profile_id: str | None) -> Effective:
     override.billing_profile_id = profile_id
     override.updated_at = now
     history.record("customer", customer.id, "update", {"billingProfileId": before}, {"billingProfileId": profile_id})
-    _hold(customer.id, profile_id)
+    try:
+        _hold(customer.id, profile_id)
+    except (IntegrityError, StaleDataError):
+        # The UPDATE found another version, or the INSERT another override made meanwhile.
+        db.session.rollback()
+        raise _changed_meanwhile(what) from None
     db.session.commit()
     return effective(customer)
 
 
-def unpin(customer_id_or_key: str) -> None:
-    """Delete a customer's override: it follows the default again. Raises NotFound or
-    PreconditionFailed (deleted customer)."""
+def unpin(customer_id_or_key: str, expected_version: int | None = None) -> None:
+    """Delete a customer's override: it follows the default again. Raises NotFound,
+    PreconditionFailed (deleted customer) or StaleEdit (not at `expected_version`)."""
     customer = _live_customer(customer_id_or_key)
     override = db.session.get(CustomerOverride, customer.id)
+    what = f'The billing override of customer "{customer.name}" ({customer.id})'
+    refuse_stale(what, expected_version, version(override))
     if override is not None:
         history.record(
             "customer",
@@ -174,7 +195,11 @@ def unpin(customer_id_or_key: str) -> None:
             {"billingProfileId": None},
         )
         db.session.delete(override)
-        db.session.commit()
+        try:
+            db.session.commit()  # the DELETE has the version in its WHERE too
+        except StaleDataError:
+            db.session.rollback()
+            raise _changed_meanwhile(what) from None
 
 
 def remove_for_customer(customer_id: str) -> None:

@@ -7,10 +7,10 @@ checked under a lock by the rules (billing.overrides), since profiles are soft-d
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import UTCDateTime, db
+from app.extensions import UTCDateTime, db, next_version_of_reborn_row
 
 
 class CustomerOverride(db.Model):
@@ -20,3 +20,7 @@ class CustomerOverride(db.Model):
     billing_profile_id: Mapped[str | None] = mapped_column(ForeignKey("billing_profiles.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Optimistic locking. Deleting the override deletes the row, so a new one starts afresh.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": next_version_of_reborn_row}

@@ -35,7 +35,7 @@ from app.customers.rules import (
 # The text rules are the customers' ones (SPEC §3: "as for customers").
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
 from app.reference import countries
 from app.text_rules import check_text
 
@@ -148,14 +148,15 @@ def _check_duration(errors: list[FieldError], name: str, value: str | None, labe
 
 
 def parse_anchor(value: str | None) -> datetime | None:
-    """An RFC 3339 date-time with its offset, in UTC; None when `value` is not one."""
+    """An RFC 3339 date-time with its offset, in UTC; None when `value` is not one, or when it lies
+    outside the years 1 to 9999 once in UTC (9999-12-31T23:59:59-14:00 is in year 10000 there)."""
     if not value or len(value) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
 def _check_supplier(errors: list[FieldError], supplier: Supplier) -> None:
@@ -202,7 +203,8 @@ def _check_workflow(errors: list[FieldError], workflow: Workflow) -> None:
                 FieldError(
                     f"{period}.anchor",
                     "invalid",
-                    "The anchor must be an RFC 3339 date-time with an offset, e.g. 2025-01-01T00:00:00Z.",
+                    "The anchor must be an RFC 3339 date-time with an offset, e.g. 2025-01-01T00:00:00Z, "
+                    "in the years 0001 to 9999 in UTC.",
                 )
             )
     _check_duration(
@@ -510,8 +512,9 @@ def replace(profile_id: str, data: ProfileInput, expected_version: int | None = 
         profile = get(profile_id)
         if profile.is_deleted:
             raise PreconditionFailed(f"Billing profile {_describe(profile)} is deleted and cannot be changed.")
-        if expected_version is not None and expected_version != profile.version:
-            raise StaleEdit(f"Billing profile {_describe(profile)} was changed by someone else since you opened it.")
+        refuse_stale(
+            f"Billing profile {_describe(profile)}", expected_version, profile.version, ("billing_profile", profile.id)
+        )
         errors = _check(data)
         if data.apps is not None:
             for role in APP_ROLES:
@@ -582,12 +585,16 @@ def pinned_customer_names(profile_id: str) -> list[str]:
     return overrides.pinned_customer_names(profile_id)
 
 
-def delete(profile_id: str) -> BillingProfile:
-    """Soft-delete a profile. Raises NotFound, PreconditionFailed (already deleted), StaleEdit, or
-    Invalid for the default profile or one that live customers are pinned to."""
+def delete(profile_id: str, expected_version: int | None = None) -> BillingProfile:
+    """Soft-delete a profile. Raises NotFound, PreconditionFailed (already deleted), StaleEdit (also
+    when not at `expected_version`), or Invalid for the default profile or one that live customers
+    are pinned to."""
     profile = get(profile_id)
     if profile.is_deleted:
         raise PreconditionFailed(f"Billing profile {_describe(profile)} is already deleted.")
+    refuse_stale(
+        f"Billing profile {_describe(profile)}", expected_version, profile.version, ("billing_profile", profile.id)
+    )
     if profile.is_default:
         raise Invalid(
             [
@@ -720,7 +727,6 @@ ORDERINGS = {
     "name": BillingProfile.sort_name,
 }
 MAX_PAGE_SIZE = 1000
-MAX_PAGE = 1_000_000  # keeps the row offset a 64-bit number (SQLite refuses bigger ones: a 500)
 
 
 def list_profiles(

@@ -77,16 +77,15 @@ def edit(profile_id: str):
         return redirect(url_for(".index"), 303)
     if request.method == "POST":
         form = ProfileForm()
-        version = request.form.get("version", "")
+        if form.missing_version():
+            return _render_form(form, profile, 400)
         try:
-            rules.replace(
-                profile.id,
-                form.to_input(app_id=profile.app_id),
-                expected_version=int(version) if version.isdigit() else None,
-            )
+            rules.replace(profile.id, form.to_input(app_id=profile.app_id), expected_version=form.expected_version)
         except StaleEdit as problem:
             form.show_problem(problem)
-            return _render_form(form, rules.get(profile_id), 409, stale=True)
+            current = rules.get(profile_id)
+            form.version.data = str(current.version)  # saving again, having been told, is deliberate
+            return _render_form(form, current, 409, stale=True)
         except Problem as problem:
             form.show_problem(problem)
             return _render_form(form, rules.get(profile_id), 422)

@@ -2,12 +2,23 @@
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import (
+    Reader,
+    created,
+    json_body,
+    query_bool,
+    query_choice,
+    query_int,
+    query_page,
+    timestamp,
+    without_nulls,
+)
 from app.customers import rules
 from app.customers.models import Customer
+from app.etags import conditional, expected_version, tagged
 from app.plans import rules as plan_rules
 from app.plans.models import Subscription
-from app.problems import Invalid
+from app.problems import Invalid, NotFound
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 
@@ -67,7 +78,8 @@ def customer_input(body) -> rules.CustomerInput:
 @bp.post("/customers")
 def create_customer():
     customer = rules.create(customer_input(json_body()))
-    return created(customer_json(customer), url_for(".get_customer", customer_id_or_key=customer.id))
+    response = created(customer_json(customer), url_for(".get_customer", customer_id_or_key=customer.id))
+    return tagged(response, customer.id, customer.version)
 
 
 @bp.get("/customers")
@@ -83,7 +95,7 @@ def list_customers():
     )
     page = rules.list_customers(
         filters,
-        page=query_int("page", 1, 1, 1_000_000),  # bounded: a huge offset overflows SQLite
+        page=query_page(),
         page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", API_ORDERINGS, "name"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
@@ -102,16 +114,47 @@ def list_customers():
 @bp.get("/customers/<path:customer_id_or_key>")
 def get_customer(customer_id_or_key: str):
     customer = rules.get(customer_id_or_key)
-    return jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    response = jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    return tagged(response, customer.id, customer.version)
 
 
 @bp.put("/customers/<path:customer_id_or_key>")
+@conditional
 def replace_customer(customer_id_or_key: str):
-    customer = rules.replace(customer_id_or_key, customer_input(json_body()))
-    return jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    data = customer_input(json_body())
+    customer = rules.get(customer_id_or_key)  # If-Match names it by id, whichever way the path does
+    customer = rules.replace(customer.id, data, expected_version=expected_version(customer.id))
+    response = jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    return tagged(response, customer.id, customer.version)
 
 
 @bp.delete("/customers/<path:customer_id_or_key>")
+@conditional
 def delete_customer(customer_id_or_key: str):
-    rules.delete(customer_id_or_key)
+    customer = rules.get(customer_id_or_key)
+    rules.delete(customer.id, expected_version=expected_version(customer.id))
     return Response(status=204)
+
+
+# What /customers/{customerIdOrKey} answers, by method.
+_WHOLE_KEY_VIEWS = {"GET": get_customer, "PUT": replace_customer, "DELETE": delete_customer}
+
+
+@bp.before_app_request
+def _customer_by_whole_key():
+    """Keys may hold "/": `/customers/a/apps` names the apps of customer "a", or the customer whose
+    key is "a/apps" (likewise …/stripe, …/subscriptions, …/apps/{appId}). Werkzeug routes such a
+    path to the sub-resource (its rule is more specific). The sub-resource wins while a customer has
+    the id or key "a"; otherwise, when a live customer has the whole key, the answer is that
+    customer's, as `/customers/{customerIdOrKey}` gives it (GET, PUT and DELETE)."""
+    args = request.view_args or {}
+    if request.blueprint == bp.name or "customer_id_or_key" not in args or request.method not in _WHOLE_KEY_VIEWS:
+        return None
+    whole = request.path.removeprefix(f"{bp.url_prefix}/customers/")
+    if rules.find_by_key(whole) is None:
+        return None
+    try:
+        rules.get(args["customer_id_or_key"])
+        return None
+    except NotFound:
+        return _WHOLE_KEY_VIEWS[request.method](whole)

@@ -12,7 +12,8 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, Selec
 
 from app.billing import rules as billing_rules
 from app.customers import rules
-from app.formutil import ProblemForm
+from app.formutil import VersionedForm
+from app.numbers import whole_number
 from app.problems import FieldError, Invalid
 from app.reference import country_choices, currencies
 
@@ -86,11 +87,12 @@ FIELD_FOR = {
     "billingProfileId": "billing_profile",
     **{f"billingAddress.{api}": f"address_{attr}" for attr, api in rules.ADDRESS_FIELDS.items()},
 }
-SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[(\d+)\]")
-ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-(\d+))?")
+SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[([0-9]+)\]")
+# A row's index: ASCII digits, few enough for int() (a posted button value can be anything).
+ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-([0-9]{1,6}))?")
 
 
-class CustomerForm(ProblemForm):
+class CustomerForm(VersionedForm):
     name = StringField("Name", description="How operators and invoices name this customer.")
     key = StringField(
         "Key",
@@ -115,10 +117,12 @@ class CustomerForm(ProblemForm):
     address_phone_number = StringField("Phone number", render_kw={"type": "tel"})
     subject_keys = FieldList(StringField("Subject key"), min_entries=1)
     metadata = FieldList(FormField(MetadataEntry), min_entries=1)
-    # The version the editor loaded: a save from a stale copy is refused instead of overwriting.
-    version = HiddenField()
+    # The version of the customer's billing override the editor loaded (0: none), as `version` is the
+    # customer's: the billing profile choice is saved through the override.
+    billing_version = HiddenField()
 
     FIELD_FOR = FIELD_FOR
+    VERSION_FIELDS = ("version", "billing_version")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,7 +131,7 @@ class CustomerForm(ProblemForm):
     # --- from and to a customer ---------------------------------------------------------
 
     @classmethod
-    def for_customer(cls, customer, pinned_profile_id: str | None = None) -> "CustomerForm":
+    def for_customer(cls, customer, pinned_profile_id: str | None = None, billing_version: int = 0) -> "CustomerForm":
         form = cls(
             data={
                 "name": customer.name,
@@ -140,6 +144,7 @@ class CustomerForm(ProblemForm):
                 "subject_keys": customer.subject_keys or [""],
                 "metadata": [{"key": k, "value": v} for k, v in customer.metadata_.items()] or [{}],
                 "version": str(customer.version),
+                "billing_version": str(billing_version),
             }
         )
         return form
@@ -168,8 +173,8 @@ class CustomerForm(ProblemForm):
         )
 
     @property
-    def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+    def expected_billing_version(self) -> int | None:
+        return whole_number(self.billing_version.data)
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -204,7 +209,7 @@ class CustomerForm(ProblemForm):
 # --- Customer app data (the editors on the customer page) -----------------------------------
 
 
-class StripeDataForm(ProblemForm):
+class StripeDataForm(VersionedForm):
     """One customer's data in one Stripe app. Prefixed with the app, so each app's fields are its own."""
 
     FIELD_FOR = {
@@ -224,9 +229,9 @@ class StripeDataForm(ProblemForm):
 
     @classmethod
     def for_row(cls, app_id: str, row) -> "StripeDataForm":
-        data = {}
+        data = {"version": str(row.version if row is not None else 0)}  # 0: no data yet
         if row is not None:
-            data = {
+            data |= {
                 "stripe_customer_id": row.stripe_customer_id or "",
                 "stripe_default_payment_method_id": row.stripe_default_payment_method_id or "",
             }
@@ -243,7 +248,7 @@ class StripeDataForm(ProblemForm):
         )
 
 
-class InvoicingDataForm(ProblemForm):
+class InvoicingDataForm(VersionedForm):
     """One customer's metadata in one custom invoicing app: key and value rows."""
 
     metadata = FieldList(FormField(MetadataEntry), min_entries=1)
@@ -255,7 +260,8 @@ class InvoicingDataForm(ProblemForm):
     @classmethod
     def for_row(cls, app_id: str, row) -> "InvoicingDataForm":
         rows = [{"key": k, "value": v} for k, v in ((row.metadata_ or {}) if row is not None else {}).items()]
-        return cls(formdata=None, prefix=f"app-{app_id}", data={"metadata": rows or [{}]})
+        version = str(row.version if row is not None else 0)  # 0: no data yet
+        return cls(formdata=None, prefix=f"app-{app_id}", data={"metadata": rows or [{}], "version": version})
 
     def _filled(self) -> list[tuple[int, str, str]]:
         return filled_metadata_rows(self.metadata.entries)

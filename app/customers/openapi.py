@@ -1,7 +1,18 @@
 """The customers part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
 from app.customers import rules
-from app.meta.openapi_parts import ERRORS, STRING_MAP, json_response, paginated, problem, query, ref
+from app.meta.openapi_parts import (
+    ERRORS,
+    PAGE,
+    STRING_MAP,
+    conditional,
+    json_response,
+    paginated,
+    problem,
+    query,
+    ref,
+    tagged,
+)
 
 CUSTOMER_ID_OR_KEY = {
     "name": "customerIdOrKey",
@@ -58,7 +69,7 @@ PATHS = {
                 "the number without counting."
             ),
             "parameters": [
-                query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                PAGE,
                 query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
                 query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
                 query(
@@ -82,7 +93,7 @@ PATHS = {
             "summary": "Create a customer",
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CustomerCreate")}}},
             "responses": {
-                "201": json_response(ref("Customer"), "The new customer."),
+                "201": tagged(json_response(ref("Customer"), "The new customer.")),
                 **ERRORS,
                 "409": problem("The key or a subject key belongs to another customer, who is named."),
                 "413": problem("The body is too large."),
@@ -95,38 +106,42 @@ PATHS = {
             "operationId": "getCustomer",
             "summary": "Get a customer",
             "responses": {
-                "200": json_response(ref("Customer"), "The customer."),
+                "200": tagged(json_response(ref("Customer"), "The customer.")),
                 **ERRORS,
                 "404": problem("No such customer."),
             },
         },
-        "put": {
-            "operationId": "updateCustomer",
-            "summary": "Replace a customer (omitted optional fields are cleared)",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CustomerCreate")}}},
-            "responses": {
-                "200": json_response(ref("Customer"), "The customer as replaced."),
-                **ERRORS,
-                "404": problem("No such customer."),
-                "409": problem(
-                    "A conflict with another customer, who is named, or a currency change while a subscription "
-                    "is active."
-                ),
-                "412": problem("The customer is deleted."),
-                "413": problem("The body is too large."),
-            },
-        },
-        "delete": {
-            "operationId": "deleteCustomer",
-            "summary": "Soft-delete a customer; its key and subject keys become free",
-            "responses": {
-                "204": {"description": "Deleted."},
-                **ERRORS,
-                "404": problem("No such customer."),
-                "409": problem("The customer has an active subscription; cancel it first."),
-                "412": problem("The customer is already deleted."),
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "updateCustomer",
+                "summary": "Replace a customer (omitted optional fields are cleared)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CustomerCreate")}}},
+                "responses": {
+                    "200": tagged(json_response(ref("Customer"), "The customer as replaced.")),
+                    **ERRORS,
+                    "404": problem("No such customer."),
+                    "409": problem(
+                        "A conflict with another customer, who is named, or a currency change while a subscription "
+                        "is active."
+                    ),
+                    "412": problem("The customer is deleted."),
+                    "413": problem("The body is too large."),
+                },
+            }
+        ),
+        "delete": conditional(
+            {
+                "operationId": "deleteCustomer",
+                "summary": "Soft-delete a customer; its key and subject keys become free",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **ERRORS,
+                    "404": problem("No such customer."),
+                    "409": problem("The customer has an active subscription; cancel it first."),
+                    "412": problem("The customer is already deleted."),
+                },
+            }
+        ),
     },
 }
 

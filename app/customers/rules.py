@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal, select, text, tuple_
@@ -26,7 +26,7 @@ from app.customers import search
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
 from app.reference import countries, currencies
 from app.text_rules import bad_characters, check_text
 
@@ -219,9 +219,12 @@ def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | 
     write, to say why. The database's unique index is what decides; this only explains.
     """
     errors: list[FieldError] = []
+    # Values with control characters are refused by check_text; none is held, and PostgreSQL refuses NUL.
     wanted = {v for v in [key, *subject_keys] if v and not bad_characters(v)}
     if not wanted:
         return errors
+    if customer_id is not None and bad_characters(customer_id):
+        customer_id = None  # names no customer
     rows = db.session.execute(
         select(CustomerIdentifier, Customer)
         .join(Customer, Customer.id == CustomerIdentifier.customer_id)
@@ -236,7 +239,7 @@ def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | 
         errors.append(
             FieldError("key", "conflict", f'Key "{key}" is already {role} of customer {_describe(holder)}.', holder.id)
         )
-    if key:
+    if key in wanted:
         same_as_id = db.session.get(Customer, key) if len(key) == 26 else None
         if same_as_id is not None:
             errors.append(
@@ -364,11 +367,7 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
     customer = get(id_or_key)
     if customer.is_deleted:
         raise PreconditionFailed(f"Customer {_describe(customer)} is deleted and cannot be changed.")
-    if expected_version is not None and expected_version != customer.version:
-        raise StaleEdit(
-            f"Customer {_describe(customer)} was changed by someone else since you opened it; "
-            "its current values are shown below."
-        )
+    refuse_stale(f"Customer {_describe(customer)}", expected_version, customer.version, ("customer", customer.id))
     data = _normalised(data)
     _refuse_bad_input(data, customer.id, _currency_lock(customer, data.currency))
 
@@ -405,15 +404,16 @@ def _currency_lock(customer: Customer, currency: str | None) -> list[FieldError]
     return [FieldError("currency", "locked_by_subscription", message)]
 
 
-def delete(id_or_key: str) -> Customer:
+def delete(id_or_key: str, expected_version: int | None = None) -> Customer:
     """Soft-delete: the customer stays readable by id, its key and subject keys are free at once.
 
-    Raises NotFound, PreconditionFailed when it is already deleted, or Conflict while it has an
-    active subscription (SPEC §5).
+    Raises NotFound, PreconditionFailed when it is already deleted, StaleEdit (not at
+    `expected_version`), or Conflict while it has an active subscription (SPEC §5).
     """
     customer = get(id_or_key)
     if customer.is_deleted:
         raise PreconditionFailed(f"Customer {_describe(customer)} is already deleted.")
+    refuse_stale(f"Customer {_describe(customer)}", expected_version, customer.version, ("customer", customer.id))
     subscription = _active_subscription(customer.id)
     if subscription is not None:
         message = (
@@ -636,11 +636,14 @@ def _decode_cursor(cursor: str | None, order_by: str) -> Cursor | None:
         if value is None and customer_id is None and offset < 0:
             return Cursor(None, offset)  # counted back from the end
         if order_by == "createdAt":
-            value = datetime.fromisoformat(value)
-        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)) or bad_characters(str(value)):
+            value = datetime.fromisoformat(value).astimezone(UTC)  # OverflowError past year 9999 in UTC
+        if not isinstance(customer_id, str) or not isinstance(value, (str, datetime)):
+            return None
+        if bad_characters(str(value)) or bad_characters(customer_id):  # PostgreSQL refuses NUL
             return None
         return Cursor((value, customer_id), offset)
-    except (ValueError, TypeError, binascii.Error):
+    # Anyone can write a cursor: bad base64, bad JSON, JSON nested too deep, absurd dates.
+    except (ValueError, TypeError, binascii.Error, RecursionError, OverflowError):
         return None
 
 

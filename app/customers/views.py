@@ -18,6 +18,7 @@ from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
 from app.history.rules import for_entity
+from app.numbers import MAX_PAGE, whole_number
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
 from app.plans.models import Plan
@@ -70,13 +71,12 @@ def _vary(html: str, status: int = 200):
 
 
 def _int_arg(name: str, default: int, allowed=None) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except ValueError:
+    """A number from the query string; anything else (or one not `allowed`) is the default. It stops
+    at MAX_PAGE, far past any list's end, which the list answers with its last page."""
+    value = whole_number(request.args.get(name))
+    if value is None or (allowed is not None and value not in allowed):
         return default
-    if allowed is not None and value not in allowed:
-        return default
-    return max(value, 1)
+    return min(max(value, 1), MAX_PAGE)
 
 
 def _list_state(profile_ids=()) -> dict:
@@ -234,13 +234,15 @@ def _lock_currency(form: CustomerForm, customer) -> None:
 
 def _save_billing_profile(form: CustomerForm, customer) -> None:
     """Pin the saved customer to the chosen profile, or let it follow the default (no write if
-    nothing changed). Raises Invalid (the profile was deleted meanwhile)."""
+    nothing changed). Raises Invalid (the profile was deleted meanwhile) or StaleEdit (someone else
+    changed the choice since the form was read: it would be undone)."""
     chosen = form.billing_profile.data or None
     current = overrides.effective(customer)
+    expected = form.expected_billing_version  # None for a new customer: it has no choice to lose
     if chosen is None and current.override is not None:
-        overrides.unpin(customer.id)
+        overrides.unpin(customer.id, expected_version=expected)
     elif chosen is not None and (not current.pinned or current.override.billing_profile_id != chosen):
-        overrides.pin(customer.id, chosen)
+        overrides.pin(customer.id, chosen, expected_version=expected)
 
 
 def _handle_post(form: CustomerForm, save, customer=None):
@@ -252,6 +254,8 @@ def _handle_post(form: CustomerForm, save, customer=None):
     form.changed_rows = form.apply_row_action(action)
     if form.changed_rows:
         return _render_form(form, customer)
+    if customer is not None and form.missing_version():  # an edit without it would save blindly
+        return _render_form(form, customer, 400)
     try:
         overrides.check_profile(form.billing_profile.data or None)
         saved = save(form)
@@ -266,11 +270,13 @@ def _handle_post(form: CustomerForm, save, customer=None):
     try:
         _save_billing_profile(form, saved)
     except Problem as problem:
-        # The profile went between the check and the pin: the customer is saved, the choice is not.
-        # Show the saved customer's edit form, the choice refused beside its field.
+        # The profile went between the check and the pin, or someone else changed the choice: the
+        # customer is saved, the choice is not. Show the saved customer's edit form at the versions
+        # saved now (saving again, having been told, is deliberate), the refusal beside the choice.
         form.version.data = str(saved.version)
+        form.billing_version.data = str(overrides.version(overrides.effective(saved).override))
         form.show_problem(problem)
-        return _render_form(form, saved, 422)
+        return _render_form(form, saved, 409 if isinstance(problem, StaleEdit) else 422)
     if action == "save_add":
         flash(f"Customer “{saved.name}” saved. Add another one below.", "success")
         return redirect(url_for(".create"), 303)
@@ -346,7 +352,8 @@ def save_app_data(customer_id: str, app_id: str):
     """Save (or, for Stripe, clear) one app's data of a customer, or add or remove a metadata row.
 
     htmx gets the app's section back: saved with a message, or with the errors in place and what
-    was typed kept (422, 409 for a Stripe customer id another customer has). Without JavaScript:
+    was typed kept (422; 409 for a Stripe customer id another customer has, or data someone else
+    changed since the page was read; 400 without the version it was read at). Without JavaScript:
     POST-redirect-GET with a flash, or the whole page with the errors.
     """
     customer = rules.get(customer_id)
@@ -362,14 +369,22 @@ def save_app_data(customer_id: str, app_id: str):
     status, message = 200, None
     if isinstance(form, InvoicingDataForm) and form.apply_row_action(action):
         pass  # only the rows changed: nothing is saved yet
+    elif form.missing_version():
+        status = 400
     else:
         try:
             if action == "clear":
-                customer_data.delete(customer.id, app.id)
+                customer_data.delete(customer.id, app.id, expected_version=form.expected_version)
                 message = f"{app.name} data removed."
             else:
-                customer_data.upsert(customer.id, [form.to_input(app.id)], indexed=False)
+                expected = {app.id: form.expected_version}
+                customer_data.upsert(customer.id, [form.to_input(app.id)], indexed=False, expected_versions=expected)
                 message = f"{app.name} data saved."
+        except StaleEdit as problem:
+            form.show_problem(problem)
+            # Saving again, having been told, is deliberate.
+            form.version.data = str(customer_data.version(db.session.get(CustomerAppData, (customer.id, app.id))))
+            status = 409
         except Problem as problem:
             form.show_problem(problem)
             status = 409 if isinstance(problem, Conflict) else 422
@@ -399,7 +414,11 @@ def edit(customer_id: str):
             form, lambda f: rules.replace(customer.id, f.to_input(), expected_version=f.expected_version), customer
         )
     effective = overrides.effective(customer)
-    form = CustomerForm.for_customer(customer, effective.override.billing_profile_id if effective.pinned else None)
+    form = CustomerForm.for_customer(
+        customer,
+        effective.override.billing_profile_id if effective.pinned else None,
+        overrides.version(effective.override),
+    )
     _lock_currency(form, customer)
     return _render_form(form, customer)
 

@@ -6,8 +6,10 @@ the same transaction or not at all. Who made the change comes from `current_acto
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import g, has_app_context
+from sqlalchemy import select
 
 from app.extensions import db, utcnow
 
@@ -36,6 +38,19 @@ def diff(before: dict, after: dict) -> list[dict]:
         if old != new:
             changes.append({"field": name, "before": old, "after": new})
     return changes
+
+
+def latest_change(entity_type: str, entity_id: str) -> "tuple[str, datetime] | None":
+    """Who made the latest recorded change of an object, and when (for the message of a stale edit)."""
+    from app.history.models import Change
+
+    row = db.session.execute(
+        select(Change.actor_name, Change.at)
+        .where(Change.entity_type == entity_type, Change.entity_id == entity_id)
+        .order_by(Change.id.desc())
+        .limit(1)
+    ).first()
+    return (row.actor_name, row.at) if row else None
 
 
 def record(entity_type: str, entity_id: str, action: str, before: dict, after: dict) -> None:

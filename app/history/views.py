@@ -1,31 +1,44 @@
 """The activity page: every recorded change, filtered by what, who and when (admins only, see app/auth)."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, make_response, render_template, request, url_for
 
 from app.history import rules
+from app.numbers import MAX_PAGE, whole_number
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
 
 NAV = ("activity.index", "Activity")
 PAGE_SIZE = 50
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _date(name: str, errors: list[str]) -> datetime | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        errors.append(f"“{raw[:20]}” is not a date like 2025-01-31; that filter is left out.")
+    if _DATE.fullmatch(raw):  # ASCII digits only: strptime's own pattern takes any script's
+        try:
+            return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    errors.append(f"“{raw[:20]}” is not a date like 2025-01-31; that filter is left out.")
+    return None
+
+
+def _day_after(day: datetime | None) -> datetime | None:
+    """Where a filter ending with `day` stops (the day itself is included): none after the last day
+    a date can have (9999-12-31), which has no day after it."""
+    if day is None or day.date() == date.max:
         return None
+    return day + timedelta(days=1)
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    """The page asked for; 1 for anything but ASCII digits, and never past MAX_PAGE."""
+    return min(whole_number(request.args.get("page")) or 1, MAX_PAGE)
 
 
 @bp.get("/")
@@ -38,12 +51,11 @@ def index():
         "until": request.args.get("until", "").strip(),
         "entity": request.args.get("entity", "").strip(),
     }
-    until = _date("until", errors)
     filters = rules.ActivityFilters(
         entity_type=state["type"] or None,
         actor=state["actor"] or None,
         since=_date("since", errors),
-        until=until + timedelta(days=1) if until else None,  # the end date is included
+        until=_day_after(_date("until", errors)),
         entity_id=state["entity"] or None,
     )
     page = rules.activity(filters, _page_arg(), PAGE_SIZE)

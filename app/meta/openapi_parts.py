@@ -1,6 +1,7 @@
 """Building blocks shared by each area's part of the OpenAPI document."""
 
 from app.customers.rules import METADATA_MAX_KEYS, METADATA_VALUE_MAX
+from app.numbers import MAX_PAGE
 
 
 def ref(name: str) -> dict:
@@ -20,6 +21,48 @@ def query(name: str, schema: dict, description: str | None = None) -> dict:
     if description:
         param["description"] = description
     return param
+
+
+# The page number of every list: one bound everywhere (app/numbers.py says why).
+PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1})
+
+
+# Optimistic concurrency (app/etags.py): the ETag of what a response shows, and If-Match on writes.
+ETAG_HEADER = {
+    "ETag": {
+        "description": (
+            'The version of what the body shows, e.g. "01JCW3H6B2N6M0Y3B9VZ2YH0RD-3": send it in If-Match to '
+            "change it only while nobody else has."
+        ),
+        "schema": {"type": "string"},
+    }
+}
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": (
+        "The ETag of the copy this change is based on (or several, or `*`: it only has to exist). The change is "
+        "made only while the thing is still at that version, else 412 and nothing changes. Without If-Match the "
+        "last write wins. A malformed value is 400."
+    ),
+    "schema": {"type": "string"},
+}
+
+
+def tagged(response: dict) -> dict:
+    """A response that answers the ETag of what it shows."""
+    return {**response, "headers": ETAG_HEADER}
+
+
+def conditional(operation: dict) -> dict:
+    """A PUT or DELETE that honours If-Match: the header, and its 412 besides any other."""
+    stale = "If-Match names another version than the current one: it changed since that copy was read."
+    responses = dict(operation["responses"])
+    other = responses.get("412")
+    responses["412"] = problem(f"{other['description']} Or: {stale}" if other else stale)
+    return {**operation, "parameters": [*operation.get("parameters", []), IF_MATCH], "responses": responses}
 
 
 def json_body(schema_name: str) -> dict:

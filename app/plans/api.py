@@ -8,8 +8,19 @@ shaped as its FlatPrice: `{"type": "flat", "amount": "12.50"}`). Changes take ef
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from app.apiutil import Reader, created, json_body, query_bool, query_choice, query_int, timestamp, without_nulls
+from app.apiutil import (
+    Reader,
+    created,
+    json_body,
+    query_bool,
+    query_choice,
+    query_int,
+    query_page,
+    timestamp,
+    without_nulls,
+)
 from app.customers.rules import MAX_PAGE_SIZE
+from app.etags import conditional, expected_version, tagged
 from app.plans import rules
 from app.plans.models import Plan, Subscription
 from app.problems import FieldError, Invalid
@@ -126,7 +137,7 @@ def list_plans():
         keys=request.args.getlist("key"),
         currency_codes=request.args.getlist("currency"),
         include_deleted=query_bool("includeDeleted"),
-        page=query_int("page", 1, 1),
+        page=query_page(),
         page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", tuple(rules.PLAN_ORDERINGS), "key"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
@@ -137,23 +148,29 @@ def list_plans():
 @bp.post("/plans")
 def create_plan():
     plan = rules.create_plan(_plan_input(json_body(), creating=True))
-    return created(plan_json(plan), url_for(".get_plan", plan_id_or_key=plan.id))
+    return tagged(created(plan_json(plan), url_for(".get_plan", plan_id_or_key=plan.id)), plan.id, plan.version)
 
 
 @bp.get("/plans/<path:plan_id_or_key>")
 def get_plan(plan_id_or_key: str):
-    return jsonify(plan_json(rules.get_plan(plan_id_or_key)))
+    plan = rules.get_plan(plan_id_or_key)
+    return tagged(jsonify(plan_json(plan)), plan.id, plan.version)
 
 
 @bp.put("/plans/<path:plan_id_or_key>")
+@conditional
 def replace_plan(plan_id_or_key: str):
-    plan = rules.replace_plan(plan_id_or_key, _plan_input(json_body(), creating=False))
-    return jsonify(plan_json(plan))
+    data = _plan_input(json_body(), creating=False)
+    plan = rules.get_plan(plan_id_or_key)  # If-Match names it by id, whichever way the path does
+    plan = rules.replace_plan(plan.id, data, expected_version=expected_version(plan.id))
+    return tagged(jsonify(plan_json(plan)), plan.id, plan.version)
 
 
 @bp.delete("/plans/<path:plan_id_or_key>")
+@conditional
 def delete_plan(plan_id_or_key: str):
-    rules.delete_plan(plan_id_or_key)
+    plan = rules.get_plan(plan_id_or_key)
+    rules.delete_plan(plan.id, expected_version=expected_version(plan.id))
     return Response(status=204)
 
 
@@ -208,7 +225,7 @@ def list_customer_subscriptions(customer_id_or_key: str):
     page = rules.customer_subscriptions(
         customer_id_or_key,
         statuses=statuses,
-        page=query_int("page", 1, 1),
+        page=query_page(),
         page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", tuple(rules.SUBSCRIPTION_ORDERINGS), "activeFrom"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",

@@ -4,9 +4,9 @@ They only carry what was typed: the rules in rules.py check it, and `show_proble
 errors next to the fields they name (the API's field names, mapped by FIELD_FOR).
 """
 
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
-from app.formutil import ProblemForm
+from app.formutil import ProblemForm, VersionedForm
 from app.plans import rules
 from app.plans.models import describe_cadence
 from app.reference import currencies
@@ -19,7 +19,7 @@ def _cadence_label(cadence: str) -> str:
     return f"Every {describe_cadence(cadence)} ({cadence})"
 
 
-class PlanForm(ProblemForm):
+class PlanForm(VersionedForm):
     FIELD_FOR = {
         "name": "name",
         "key": "key",
@@ -51,8 +51,6 @@ class PlanForm(ProblemForm):
     )
     billing_cadence = SelectField("Billing period", validate_choice=False, default="P1M")
     description = TextAreaField("Description")
-    # The version the editor loaded: a save from a stale copy is refused instead of overwriting.
-    version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,10 +81,6 @@ class PlanForm(ProblemForm):
             billing_cadence=self.billing_cadence.data,
             description=self.description.data,
         )
-
-    @property
-    def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
 
 
 class SubscribeForm(ProblemForm):

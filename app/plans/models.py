@@ -8,6 +8,7 @@ Money is held exactly: `amount` is an integer count of the currency's minor unit
 yen for JPY), as ISO 4217 defines them; it is never a float.
 """
 
+import re
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
@@ -21,6 +22,9 @@ ACTIVE = text("active_to IS NULL")
 
 # Billing cadences by their ISO 8601 duration, with the words the console uses for them.
 CADENCE_UNITS = (("Y", "year"), ("M", "month"), ("W", "week"), ("D", "day"))
+# ISO 8601 durations of whole days or more: P1M, P3M, P1Y, P2W, P1Y6M… ASCII digits only (\d and int()
+# would take "١"), at most 9 of them per unit; each unit's number is a group, in CADENCE_UNITS' order.
+CADENCE_PATTERN = re.compile(r"P(?:([0-9]{1,9})Y)?(?:([0-9]{1,9})M)?(?:([0-9]{1,9})W)?(?:([0-9]{1,9})D)?")
 
 
 def format_amount(minor_units: int, currency: str) -> str:
@@ -33,14 +37,11 @@ def format_amount(minor_units: int, currency: str) -> str:
 
 
 def describe_cadence(cadence: str) -> str:
-    """ "P1M" → "month", "P3M" → "3 months", "P1Y2M" → "1 year 2 months"."""
-    parts = []
-    rest = cadence.removeprefix("P")
-    for letter, word in CADENCE_UNITS:
-        number, found, after = rest.partition(letter)
-        if found:
-            parts.append((int(number), word))
-            rest = after
+    """ "P1M" → "month", "P3M" → "3 months", "P1Y2M" → "1 year 2 months"; anything else as it is."""
+    match = CADENCE_PATTERN.fullmatch(cadence)
+    if match is None:
+        return cadence
+    parts = [(int(number), word) for number, (_, word) in zip(match.groups(), CADENCE_UNITS) if number is not None]
     if len(parts) == 1 and parts[0][0] == 1:
         return parts[0][1]
     return " ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in parts) or cadence

@@ -2,7 +2,18 @@
 
 from app.customers.openapi import CUSTOMER_ID_OR_KEY
 from app.customers.rules import MAX_PAGE_SIZE
-from app.meta.openapi_parts import ERRORS, json_body, json_response, paginated, problem, query, ref
+from app.meta.openapi_parts import (
+    ERRORS,
+    PAGE,
+    conditional,
+    json_body,
+    json_response,
+    paginated,
+    problem,
+    query,
+    ref,
+    tagged,
+)
 from app.plans import rules
 
 ULID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"}
@@ -11,7 +22,7 @@ PLAN_KEY = {"type": "string", "pattern": "^[a-z0-9]+(?:_[a-z0-9]+)*$", "minLengt
 CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
 CADENCE = {
     "type": "string",
-    "pattern": "^P(?:\\d+Y)?(?:\\d+M)?(?:\\d+W)?(?:\\d+D)?$",
+    "pattern": "^P(?:[0-9]{1,9}Y)?(?:[0-9]{1,9}M)?(?:[0-9]{1,9}W)?(?:[0-9]{1,9}D)?$",
     "description": "ISO 8601 duration of whole days or more, e.g. P1M",
     "examples": ["P1M", "P1Y"],
 }
@@ -30,7 +41,7 @@ PLAN_ID_OR_KEY = {
 }
 SUBSCRIPTION_ID = {"name": "subscriptionId", "in": "path", "required": True, "schema": ULID}
 PAGING = [
-    query("page", {"type": "integer", "minimum": 1, "default": 1}),
+    PAGE,
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
     query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
 ]
@@ -64,7 +75,7 @@ PATHS = {
             "summary": "Create a plan",
             "requestBody": json_body("PlanCreate"),
             "responses": {
-                "201": json_response(ref("Plan"), "The new plan."),
+                "201": tagged(json_response(ref("Plan"), "The new plan.")),
                 **ERRORS,
                 "409": problem("A live plan has this key; it is named."),
             },
@@ -75,31 +86,39 @@ PATHS = {
         "get": {
             "operationId": "getPlan",
             "summary": "Get a plan",
-            "responses": {"200": json_response(ref("Plan"), "The plan."), **ERRORS, "404": problem("No such plan.")},
-        },
-        "put": {
-            "operationId": "updatePlan",
-            "summary": "Replace a plan's name, description, price and cadence; key and currency are fixed",
-            "requestBody": json_body("PlanReplaceUpdate"),
             "responses": {
-                "200": json_response(ref("Plan"), "The plan as replaced."),
+                "200": tagged(json_response(ref("Plan"), "The plan.")),
                 **ERRORS,
                 "404": problem("No such plan."),
-                "409": problem("Someone else changed the plan meanwhile."),
-                "412": problem("The plan is deleted."),
             },
         },
-        "delete": {
-            "operationId": "deletePlan",
-            "summary": "Soft-delete a plan; its key becomes free",
-            "responses": {
-                "204": {"description": "Deleted."},
-                **ERRORS,
-                "404": problem("No such plan."),
-                "409": problem("Customers are subscribed to the plan; they are named."),
-                "412": problem("The plan is already deleted."),
-            },
-        },
+        "put": conditional(
+            {
+                "operationId": "updatePlan",
+                "summary": "Replace a plan's name, description, price and cadence; key and currency are fixed",
+                "requestBody": json_body("PlanReplaceUpdate"),
+                "responses": {
+                    "200": tagged(json_response(ref("Plan"), "The plan as replaced.")),
+                    **ERRORS,
+                    "404": problem("No such plan."),
+                    "409": problem("Someone else changed the plan meanwhile."),
+                    "412": problem("The plan is deleted."),
+                },
+            }
+        ),
+        "delete": conditional(
+            {
+                "operationId": "deletePlan",
+                "summary": "Soft-delete a plan; its key becomes free",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **ERRORS,
+                    "404": problem("No such plan."),
+                    "409": problem("Customers are subscribed to the plan; they are named."),
+                    "412": problem("The plan is already deleted."),
+                },
+            }
+        ),
     },
     "/api/v1/subscriptions": {
         "post": {
@@ -190,7 +209,7 @@ SCHEMAS = {
             "type": {"type": "string", "enum": ["flat"]},
             "amount": {
                 "type": "string",
-                "pattern": "^\\d+(?:\\.\\d+)?$",
+                "pattern": "^[0-9]{1,32}(?:\\.[0-9]{1,32})?$",
                 "description": "Decimal, with at most as many decimals as the currency has (ISO 4217).",
             },
         },

@@ -27,8 +27,8 @@ from app.customers import rules as customer_rules
 from app.customers.models import Customer
 from app.customers.rules import Page
 from app.extensions import db, utcnow
-from app.plans.models import Plan, Subscription, format_amount
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
+from app.plans.models import CADENCE_PATTERN, Plan, Subscription, format_amount
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
 from app.reference import currencies
 from app.text_rules import bad_characters, check_text
 
@@ -37,9 +37,8 @@ NAME_MAX = 256
 DESCRIPTION_MAX = 1024
 CADENCE_MAX = 32
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
-# ISO 8601 durations of whole days or more: P1M, P3M, P1Y, P2W, P1Y6M…
-CADENCE_PATTERN = re.compile(r"P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?")
-AMOUNT_PATTERN = re.compile(r"(\d+)(?:\.(\d+))?")
+# Decimal text in ASCII digits (\d and int() would take "١٢.٥٠"), short enough for int() to read.
+AMOUNT_PATTERN = re.compile(r"([0-9]{1,32})(?:\.([0-9]{1,32}))?")
 AMOUNT_MAX_WHOLE_DIGITS = 12  # up to 999,999,999,999 in major units, far within a 64-bit count of minor units
 
 T = TypeVar("T")
@@ -209,10 +208,7 @@ def replace_plan(id_or_key: str, data: PlanInput, expected_version: int | None =
     plan = get_plan(id_or_key)
     if plan.is_deleted:
         raise PreconditionFailed(f"Plan {_describe(plan)} is deleted and cannot be changed.")
-    if expected_version is not None and expected_version != plan.version:
-        raise StaleEdit(
-            f"Plan {_describe(plan)} was changed by someone else since you opened it; reload it and edit again."
-        )
+    refuse_stale(f"Plan {_describe(plan)}", expected_version, plan.version)
     fixed = []
     if data.key is not None and data.key != plan.key:
         fixed.append(
@@ -245,15 +241,16 @@ def replace_plan(id_or_key: str, data: PlanInput, expected_version: int | None =
     return plan
 
 
-def delete_plan(id_or_key: str) -> Plan:
+def delete_plan(id_or_key: str, expected_version: int | None = None) -> Plan:
     """Soft-delete a plan: its key is free at once; subscriptions that ended keep pointing at it.
 
-    Raises NotFound, PreconditionFailed (already deleted), or Conflict while customers are subscribed
-    to it (naming them).
+    Raises NotFound, PreconditionFailed (already deleted), StaleEdit (not at `expected_version`), or
+    Conflict while customers are subscribed to it (naming them).
     """
     plan = get_plan(id_or_key)
     if plan.is_deleted:
         raise PreconditionFailed(f"Plan {_describe(plan)} is already deleted.")
+    refuse_stale(f"Plan {_describe(plan)}", expected_version, plan.version)
     _refuse_if_subscribed(plan)
     now = utcnow()
     plan.deleted_at = now

@@ -69,6 +69,8 @@ def edit(plan_id: str):
     if request.method == "GET":
         return _render_form(PlanForm.for_plan(plan), plan)
     form = PlanForm()
+    if form.missing_version():
+        return _render_form(form, plan, 400)
     try:
         rules.replace_plan(plan.id, form.to_input(editing=True), expected_version=form.expected_version)
     except StaleEdit as problem:

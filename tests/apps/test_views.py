@@ -64,11 +64,16 @@ def test_edit_an_app_keeps_the_key_unless_a_new_one_is_given(csrf_client, app):
     app_id = install_stripe(app)
     form = csrf_client.get(f"/apps/{app_id}/edit")
     assert form.status_code == 200 and "sk_test_***XYZ" in form.text and KEY not in form.text
-    response = post(csrf_client, f"/apps/{app_id}/edit", {"name": "Stripe renamed", "secret_api_key": ""})
+    assert 'name="version" type="hidden" value="1"' in form.text
+    response = post(
+        csrf_client, f"/apps/{app_id}/edit", {"name": "Stripe renamed", "secret_api_key": "", "version": "1"}
+    )
     assert response.status_code == 303
     with app.app_context():
         assert rules.get(app_id).name == "Stripe renamed" and rules.get(app_id).stripe_secret_api_key == KEY
-    bad = post(csrf_client, f"/apps/{app_id}/edit", {"name": "", "secret_api_key": "sk_live_1234567890abcdef"})
+    bad = post(
+        csrf_client, f"/apps/{app_id}/edit", {"name": "", "secret_api_key": "sk_live_1234567890abcdef", "version": "2"}
+    )
     assert bad.status_code == 422
     errors = field_errors(bad)
     assert "Name is required." in errors and any("same mode" in e for e in errors)

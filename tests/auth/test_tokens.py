@@ -140,7 +140,7 @@ def test_admins_manage_operators_in_the_console(app, client):
 
     with app.app_context():
         dora = db.session.scalars(select(Operator).where(Operator.username == "dora")).one()
-    edit = {"csrf_token": form_token(client, f"/operators/{dora.id}"), "role": "viewer", "active": "y"}
+    edit = {"csrf_token": form_token(client, f"/operators/{dora.id}"), "role": "viewer", "active": "y", "version": "1"}
     assert client.post(f"/operators/{dora.id}", data=edit).status_code == 303
     dora_client = AccountClient(app, use_cookies=True)
     with dora_client.session_transaction() as session:
@@ -150,8 +150,9 @@ def test_admins_manage_operators_in_the_console(app, client):
 
 def test_the_last_admin_cannot_be_demoted_or_disabled(app, client):
     admin_id = client.account.operator_id
-    demote = {"csrf_token": form_token(client, f"/operators/{admin_id}"), "role": "viewer", "active": "y"}
+    token = form_token(client, f"/operators/{admin_id}")
+    demote = {"csrf_token": token, "role": "viewer", "active": "y", "version": "1"}
     response = client.post(f"/operators/{admin_id}", data=demote)
     assert response.status_code == 422 and "last active admin" in response.text
-    disable = {"csrf_token": form_token(client, f"/operators/{admin_id}"), "role": "admin"}
+    disable = {"csrf_token": token, "role": "admin", "version": "1"}
     assert client.post(f"/operators/{admin_id}", data=disable).status_code == 422

@@ -69,8 +69,8 @@ def test_pin_through_the_form_then_return_to_the_default(csrf_client, app, strip
     edit = csrf_client.get(f"/customers/{customer_id}/edit")
     assert re.search(f'<option selected value="{stripe[1]}">', edit.text)
 
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', edit.text).group(1)
-    back = post(csrf_client, f"/customers/{customer_id}/edit", customer_form(billing_profile="", version=version))
+    versions = dict(re.findall(r'name="((?:billing_)?version)" type="hidden" value="(\d+)"', edit.text))
+    back = post(csrf_client, f"/customers/{customer_id}/edit", customer_form(billing_profile="", **versions))
     assert back.status_code == 303
     assert pinned_id(app, customer_id) is None
     page = text(csrf_client.get(f"/customers/{customer_id}"))
@@ -114,12 +114,20 @@ def app_url(customer_id, app_id):
     return f"/customers/{customer_id}/apps/{app_id}"
 
 
-def stripe_data(app_id, customer="", method="", **more):
+def stripe_data(app_id, customer="", method="", version="0", **more):
+    """What the Stripe editor posts; `version` is the one its page carried (0: no data yet)."""
     return {
         f"app-{app_id}-stripe_customer_id": customer,
         f"app-{app_id}-stripe_default_payment_method_id": method,
+        f"app-{app_id}-version": version,
         **more,
     }
+
+
+def editor_version(client, customer_id, app_id) -> str:
+    """The version an app's editor on the customer page carries, as a browser posts it back."""
+    page = client.get(f"/customers/{customer_id}").text
+    return re.search(rf'name="app-{app_id}-version" type="hidden" value="(\d+)"', page).group(1)
 
 
 def test_the_page_lists_each_installed_app(client, app, stripe, invoicing):
@@ -139,9 +147,11 @@ def test_set_change_and_clear_a_stripe_customer_id_without_javascript(csrf_clien
     )
     page = csrf_client.get(f"/customers/{customer}")
     assert "Stripe EU data saved." in text(page) and 'value="cus_First1"' in page.text
-    post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], "cus_Second2", "pm_Card1"))
+    version = editor_version(csrf_client, customer, stripe[0])
+    post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], "cus_Second2", "pm_Card1", version))
     assert 'value="cus_Second2"' in csrf_client.get(f"/customers/{customer}").text
-    cleared = post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], action="clear"))
+    version = editor_version(csrf_client, customer, stripe[0])
+    cleared = post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], version=version, action="clear"))
     assert cleared.status_code == 303
     page = csrf_client.get(f"/customers/{customer}")
     # Gone from the form (the History section still tells what it was).
@@ -190,14 +200,26 @@ def test_custom_invoicing_rows_are_added_removed_and_saved(csrf_client, app, inv
     twice = post(
         csrf_client,
         app_url(customer, invoicing),
-        {f"{prefix}-0-key": "erp", f"{prefix}-0-value": "1", f"{prefix}-1-key": "erp", f"{prefix}-1-value": "2"},
+        {
+            f"{prefix}-0-key": "erp",
+            f"{prefix}-0-value": "1",
+            f"{prefix}-1-key": "erp",
+            f"{prefix}-1-value": "2",
+            f"app-{invoicing}-version": "0",
+        },
         headers=HTMX,
     )
     assert twice.status_code == 422 and 'Metadata key "erp" is used twice.' in field_errors(twice)
     saved = post(
         csrf_client,
         app_url(customer, invoicing),
-        {f"{prefix}-0-key": "erp", f"{prefix}-0-value": "E-1", f"{prefix}-1-key": "team", f"{prefix}-1-value": "ops"},
+        {
+            f"{prefix}-0-key": "erp",
+            f"{prefix}-0-value": "E-1",
+            f"{prefix}-1-key": "team",
+            f"{prefix}-1-value": "ops",
+            f"app-{invoicing}-version": "0",
+        },
     )
     assert saved.status_code == 303
     with app.app_context():

@@ -237,7 +237,7 @@ def test_edit_saves_and_a_stale_edit_is_refused_showing_current_values(csrf_clie
     stale = post(
         csrf_client,
         f"/customers/{customer_id}/edit",
-        {"name": "Acme mine", "key": "acme", "version": "1", "action": "save"},
+        {"name": "Acme mine", "key": "acme", "version": "1", "billing_version": "0", "action": "save"},
     )
     assert stale.status_code == 409
     shown = text(stale)
@@ -247,7 +247,7 @@ def test_edit_saves_and_a_stale_edit_is_refused_showing_current_values(csrf_clie
     again = post(
         csrf_client,
         f"/customers/{customer_id}/edit",
-        {"name": "Acme mine", "key": "acme", "version": "2", "action": "save"},
+        {"name": "Acme mine", "key": "acme", "version": "2", "billing_version": "0", "action": "save"},
     )
     assert again.status_code == 303
     with app.app_context():

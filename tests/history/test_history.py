@@ -51,7 +51,8 @@ def test_create_edit_delete_through_the_console(app, client):
     response = client.post("/customers/new", data=base)
     customer_id = response.headers["Location"].rsplit("/", 1)[1]
     client.post(
-        f"/customers/{customer_id}/edit", data={**base, "name": "Acme Ltd", "subject_keys-1": "acme-2", "version": "1"}
+        f"/customers/{customer_id}/edit",
+        data={**base, "name": "Acme Ltd", "subject_keys-1": "acme-2", "version": "1", "billing_version": "0"},
     )
     client.post(f"/customers/{customer_id}/delete", data={"csrf_token": base["csrf_token"]})
 

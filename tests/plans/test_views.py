@@ -281,8 +281,9 @@ def test_the_currency_field_is_locked_while_subscribed(csrf_client, app):
     assert "Currency (locked)" in shown and "Locked while Acme has an active subscription, to Pro in EUR" in shown
     assert f'href="/subscriptions/{subscription_id}"' in form.text
     version = re.search(r'name="version" type="hidden" value="(\d+)"', form.text).group(1)
-    # A disabled field is not posted: the save keeps the currency.
-    saved = post(csrf_client, f"/customers/{customer_id}/edit", {"name": "Acme 2", "key": "acme", "version": version})
+    # A disabled field is not posted: the save keeps the currency. (No billing override: version 0.)
+    data = {"name": "Acme 2", "key": "acme", "version": version, "billing_version": "0"}
+    saved = post(csrf_client, f"/customers/{customer_id}/edit", data)
     assert saved.status_code == 303
     with app.app_context():
         assert customers.get(customer_id).currency == "EUR" and customers.get(customer_id).name == "Acme 2"
