@@ -11,7 +11,7 @@ from app.auth import rules as auth_rules
 from app.formutil import MISSING_VERSION, ProblemForm
 from app.problems import FieldError, Invalid, PreconditionFailed
 from tests.billing.test_views import make_profile, profile_data, sandbox_id
-from tests.customers.test_views import text as visible
+from tests.helpers import text as visible
 from tests.test_etags import STRIPE_KEY
 
 

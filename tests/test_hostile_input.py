@@ -21,6 +21,7 @@ from app import create_app
 from app.auth import rules as auth_rules
 from app.numbers import MAX_PAGE
 from tests.conftest import PASSWORD, make_account
+from tests.helpers import problem_fields
 
 # --- The catalogue ---------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ HOSTILE_HEADERS = [
     {"HX-Request": "true", "HX-Target": "results", "HX-History-Restore-Request": "x"},
     {"HX-Request": "true", "HX-Target": "\x7f²"},
     {"If-Match": '"²"', "If-None-Match": 'W/"99999999999999999999999"'},
-    {"If-Match": "*, \x00, \"-1\""},
+    {"If-Match": '*, \x00, "-1"'},
     {"Content-Type": "application/json; charset=utf-16"},
     {"Accept": "application/json;q=²", "Accept-Language": "x" * 1000},
     {"Host": "x" * 300},  # not a host name: werkzeug's router refuses it
@@ -504,11 +505,6 @@ def test_no_input_gives_a_500(app, client, world, caplog, rule):
 
 
 # --- The known cases: the exact answer, naming the field ---------------------------------------
-
-
-def problem_fields(response) -> dict[str, str]:
-    assert response.content_type == "application/problem+json", response.data
-    return {e["field"]: e["code"] for e in response.json.get("extensions", {}).get("validationErrors", [])}
 
 
 LISTS = [

@@ -57,9 +57,7 @@ def _page(page: int, page_size: int, total: int, items: list) -> dict:
 
 @bp.get("/apps")
 def list_apps():
-    page = rules.list_apps(
-        page=query_page(), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
-    )
+    page = rules.list_apps(page=query_page(), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE))
     return jsonify(_page(page.page, page.page_size, page.total, [app_json(a) for a in page.items]))
 
 

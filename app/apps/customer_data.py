@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.apps.models import APP_TYPES, CustomerAppData, InstalledApp
@@ -25,7 +23,8 @@ from app.customers.models import Customer
 from app.customers.rules import check_metadata
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
+from app.store import unit_of_work
 
 STRIPE_CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{1,251}")
 STRIPE_PAYMENT_METHOD_ID = re.compile(r"pm_[0-9A-Za-z]{1,252}")
@@ -210,19 +209,18 @@ def upsert(
             "customer", customer.id, "update", {f"apps.{app.id}": before}, {f"apps.{app.id}": _snapshot(row)}
         )
     described = "; ".join(_what(customer, app) for _, _, app in resolved)
-    try:
-        db.session.flush()
-        overrides.hold_live_customer(customer.id)
-        db.session.commit()
-    except StaleDataError:  # an UPDATE found the row at another version than it was read at
-        db.session.rollback()
-        raise StaleEdit(f"{described}: changed by someone else meanwhile; read it again and retry.") from None
-    except IntegrityError:
-        db.session.rollback()
+
+    def refused() -> Problem:
         holders = _holder_errors(stripe_pairs, customer.id)
         if not holders:  # no other customer has the id: this customer's data in the app was made meanwhile
-            raise StaleEdit(f"{described}: made by someone else meanwhile; read it again and retry.") from None
-        raise Conflict(holders) from None
+            return StaleEdit(f"{described}: made by someone else meanwhile; read it again and retry.")
+        return Conflict(holders)
+
+    # Stale: an UPDATE found the row at another version than it was read at.
+    changed = f"{described}: changed by someone else meanwhile; read it again and retry."
+    with unit_of_work(stale=changed, conflict=refused):
+        db.session.flush()
+        overrides.hold_live_customer(customer.id)
     by_app = {app.id for _, _, app in resolved}
     return [row for row in list_for(customer.id)[1] if row.app_id in by_app]
 
@@ -237,12 +235,8 @@ def delete(customer_id_or_key: str, app_id: str, expected_version: int | None = 
     what = _what(customer, row.app)
     refuse_stale(what, expected_version, row.version)
     history.record("customer", customer.id, "update", {f"apps.{app_id}": _snapshot(row)}, {f"apps.{app_id}": None})
-    db.session.delete(row)
-    try:
-        db.session.commit()  # the DELETE has the version in its WHERE
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.") from None
+    with unit_of_work(stale=f"{what} was changed by someone else meanwhile; read it again and retry."):
+        db.session.delete(row)  # the DELETE has the version in its WHERE
 
 
 def _snapshot(row: CustomerAppData | None) -> dict | None:

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.apps.models import InstalledApp
 from app.billing import rules as billing_rules
 from app.customers.rules import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
 from app.extensions import db, utcnow
-from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
+from app.ids import new_id
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, refuse_stale
+from app.store import get_by_id, unit_of_work
 from app.text_rules import check_text
 
 # ---------------------------------------------------------------------------------------------
@@ -283,20 +283,15 @@ def replace(app_id: str, data: AppInput, expected_version: int | None = None) ->
         app.enable_draft_sync_hook = bool(data.enable_draft_sync_hook)
         app.enable_issuing_sync_hook = bool(data.enable_issuing_sync_hook)
     app.updated_at = utcnow()
-    history.record("app", app.id, "update", before, snapshot(app))
-    _write(app, commit=True)
+    with unit_of_work(stale=_changed_meanwhile(app)):
+        history.record("app", app.id, "update", before, snapshot(app))
     return app
 
 
-def _write(app: InstalledApp, commit: bool) -> None:
-    """Flush, or commit, the app's change. Its UPDATE has the version the app was read at in its
-    WHERE, so a change that someone else committed meanwhile makes it fail: StaleEdit."""
-    described = _describe(app)
-    try:
-        db.session.commit() if commit else db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(f"App {described} was changed by someone else meanwhile; read it again and retry.") from None
+def _changed_meanwhile(app: InstalledApp) -> str:
+    """Why a change of the app fails when someone else committed one meanwhile: its UPDATE has the
+    version the app was read at in its WHERE."""
+    return f"App {_describe(app)} was changed by someone else meanwhile; read it again and retry."
 
 
 def uninstall(app_id: str, expected_version: int | None = None) -> InstalledApp:
@@ -309,30 +304,28 @@ def uninstall(app_id: str, expected_version: int | None = None) -> InstalledApp:
     now = utcnow()
     app.deleted_at = now
     app.updated_at = now
-    # Write first, then look: this holds the app row (the database, on SQLite) so that a billing
-    # profile being created on it meanwhile is either seen here or refused there (billing.rules._hold_app).
-    _write(app, commit=False)
-    users = billing_rules.live_profiles_using(app.id)
-    if users:
-        names = ", ".join(f'"{p.name}" ({p.id})' for p in users)
-        problem = Conflict(
-            [FieldError("id", "in_use", f'Billing profile "{p.name}" ({p.id}) uses this app.', p.id) for p in users],
-            f"App {_describe(app)} cannot be uninstalled: billing profile(s) {names} use it. "
-            "Delete those profiles first (the default one only after another profile is made the default).",
-        )
-        db.session.rollback()
-        raise problem
-    history.record("app", app.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
-    db.session.commit()
+    with unit_of_work(stale=_changed_meanwhile(app)):
+        # Write first, then look: this holds the app row (the database, on SQLite) so that a billing
+        # profile being created on it meanwhile is either seen here or refused there (billing.rules._hold_app).
+        db.session.flush()
+        users = billing_rules.live_profiles_using(app.id)
+        if users:
+            names = ", ".join(f'"{p.name}" ({p.id})' for p in users)
+            raise Conflict(
+                [
+                    FieldError("id", "in_use", f'Billing profile "{p.name}" ({p.id}) uses this app.', p.id)
+                    for p in users
+                ],
+                f"App {_describe(app)} cannot be uninstalled: billing profile(s) {names} use it. "
+                "Delete those profiles first (the default one only after another profile is made the default).",
+            )
+        history.record("app", app.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     return app
 
 
 def get(app_id: str) -> InstalledApp:
     """The app with this id, installed or uninstalled. Raises NotFound."""
-    app = db.session.get(InstalledApp, app_id) if is_id(app_id) else None
-    if app is None:
-        raise NotFound(f'No app has the id "{app_id[:64]}".')
-    return app
+    return get_by_id(InstalledApp, app_id, "app")
 
 
 MAX_PAGE_SIZE = 1000

@@ -95,7 +95,7 @@ def _refuse_api(status: int, detail: str) -> Response:
 def _to_login() -> Response:
     here = request.full_path.rstrip("?") if request.method == "GET" else request.path
     login = url_for("auth.login", next=here)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # htmx would swap the login page into a fragment; make it load the page instead.
         return Response(status=401, headers={"HX-Redirect": login})
     return redirect(login)

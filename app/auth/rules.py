@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
@@ -24,7 +22,8 @@ from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
 from app.customers.rules import NAME_MAX
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, Problem, StaleEdit, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, Problem, refuse_stale
+from app.store import get_by_id, unit_of_work
 from app.text_rules import check_text
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -85,13 +84,10 @@ def create_operator(username: str, role: str, password: str) -> Operator:
     operator = Operator(
         id=new_id(), username=username, password_hash=_hash(password), role=role, created_at=now, updated_at=now
     )
-    db.session.add(operator)
-    history.record("operator", operator.id, "create", {}, operator_snapshot(operator) | {"password": "(set)"})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict([FieldError("username", "conflict", f'The username "{username}" is taken.')]) from None
+    taken = FieldError("username", "conflict", f'The username "{username}" is taken.')
+    with unit_of_work(conflict=lambda: Conflict([taken])):
+        db.session.add(operator)
+        history.record("operator", operator.id, "create", {}, operator_snapshot(operator) | {"password": "(set)"})
     return operator
 
 
@@ -143,20 +139,14 @@ def update_operator(
     after = operator_snapshot(operator)
     if password is not None:
         before, after = before | {"password": "(old)"}, after | {"password": "(changed)"}
-    history.record("operator", operator.id, "update", before, after)
-    try:
-        db.session.commit()  # the UPDATE has the version read in its WHERE
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.") from None
+    # The UPDATE has the version read in its WHERE.
+    with unit_of_work(stale=f"{what} was changed by someone else meanwhile; read it again and retry."):
+        history.record("operator", operator.id, "update", before, after)
     return operator
 
 
 def get_operator(operator_id: str) -> Operator:
-    operator = db.session.get(Operator, operator_id) if is_id(operator_id) else None
-    if operator is None:
-        raise NotFound(f'No operator has the id "{operator_id[:64]}".')
-    return operator
+    return get_by_id(Operator, operator_id, "operator")
 
 
 def find_operator(username: str) -> Operator | None:
@@ -308,9 +298,7 @@ def create_token(name: str, role: str) -> tuple[ApiToken, str]:
 
 def revoke_token(token_id: str) -> ApiToken:
     """Revoke a token at once. Raises NotFound; revoking twice changes nothing."""
-    token = db.session.get(ApiToken, token_id) if is_id(token_id) else None
-    if token is None:
-        raise NotFound(f'No API token has the id "{token_id[:64]}".')
+    token = get_by_id(ApiToken, token_id, "API token")
     if token.revoked_at is None:
         before = token_snapshot(token)
         token.revoked_at = utcnow()

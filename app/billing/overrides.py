@@ -9,8 +9,6 @@ customers are pinned to is refused by billing.rules.delete, through `pinned_cust
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.billing.models import BillingProfile
@@ -20,6 +18,7 @@ from app.customers.models import Customer
 from app.extensions import db, utcnow
 from app.ids import is_id
 from app.problems import FieldError, Invalid, PreconditionFailed, StaleEdit, refuse_stale
+from app.store import unit_of_work
 
 __all__ = ["CustomerOverride"]
 
@@ -148,8 +147,8 @@ def version(override: CustomerOverride | None) -> int:
     return override.version if override is not None else 0
 
 
-def _changed_meanwhile(what: str) -> StaleEdit:
-    return StaleEdit(f"{what} was changed by someone else meanwhile; read it again and retry.")
+def _changed_meanwhile(what: str) -> str:
+    return f"{what} was changed by someone else meanwhile; read it again and retry."
 
 
 def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int | None = None) -> Effective:
@@ -169,13 +168,10 @@ def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int |
     override.billing_profile_id = profile_id
     override.updated_at = now
     history.record("customer", customer.id, "update", {"billingProfileId": before}, {"billingProfileId": profile_id})
-    try:
+    # The UPDATE may find another version, or the INSERT another override made meanwhile.
+    changed = _changed_meanwhile(what)
+    with unit_of_work(stale=changed, conflict=lambda: StaleEdit(changed)):
         _hold(customer.id, profile_id)
-    except (IntegrityError, StaleDataError):
-        # The UPDATE found another version, or the INSERT another override made meanwhile.
-        db.session.rollback()
-        raise _changed_meanwhile(what) from None
-    db.session.commit()
     return effective(customer)
 
 
@@ -194,12 +190,8 @@ def unpin(customer_id_or_key: str, expected_version: int | None = None) -> None:
             {"billingProfileId": override.billing_profile_id},
             {"billingProfileId": None},
         )
-        db.session.delete(override)
-        try:
-            db.session.commit()  # the DELETE has the version in its WHERE too
-        except StaleDataError:
-            db.session.rollback()
-            raise _changed_meanwhile(what) from None
+        with unit_of_work(stale=_changed_meanwhile(what)):
+            db.session.delete(override)  # the DELETE has the version in its WHERE too
 
 
 def remove_for_customer(customer_id: str) -> None:

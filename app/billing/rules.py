@@ -16,7 +16,6 @@ import isodate
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import history
 from app.apps.models import InstalledApp
@@ -35,8 +34,9 @@ from app.customers.rules import (
 # The text rules are the customers' ones (SPEC §3: "as for customers").
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, PreconditionFailed, refuse_stale
 from app.reference import countries
+from app.store import get_by_id, unit_of_work
 from app.text_rules import check_text
 
 TAX_CODE_MAX = 32
@@ -340,6 +340,7 @@ def _normalised(data: ProfileInput) -> ProfileInput:
 
 
 T = TypeVar("T")
+_CHANGED_MEANWHILE = "This billing profile was changed by someone else meanwhile; reload it and try again."
 
 
 def commit_with_one_default(attempt: Callable[[], T]) -> T:
@@ -355,24 +356,15 @@ def commit_with_one_default(attempt: Callable[[], T]) -> T:
     """
     for tries_left in (1, 0):
         try:
-            result = attempt()
-            db.session.commit()
+            with unit_of_work(stale=_CHANGED_MEANWHILE):  # an IntegrityError comes out as it is, rolled back
+                result = attempt()
             return result
-        except Problem:
-            db.session.rollback()
-            raise
         except IntegrityError:
-            db.session.rollback()
             if not tries_left:
                 raise Conflict(
                     [FieldError("default", "conflict", "Another profile was made the default at the same moment.")],
                     "Another billing profile was made the default at the same moment; try again.",
                 ) from None
-        except StaleDataError:
-            db.session.rollback()
-            raise StaleEdit(
-                "This billing profile was changed by someone else meanwhile; reload it and try again."
-            ) from None
     raise AssertionError("unreachable")
 
 
@@ -609,48 +601,32 @@ def delete(profile_id: str, expected_version: int | None = None) -> BillingProfi
     now = utcnow()
     profile.deleted_at = now
     profile.updated_at = now
-    # Write first, then look: a customer being pinned to it meanwhile is either counted here or
-    # refused there (billing.overrides._hold).
-    try:
+    with unit_of_work(stale=_CHANGED_MEANWHILE):
+        # Write first, then look: a customer being pinned to it meanwhile is either counted here or
+        # refused there (billing.overrides._hold).
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(
-            "This billing profile was changed by someone else meanwhile; reload it and try again."
-        ) from None
-    pinned = pinned_customer_names(profile.id)
-    if pinned:
-        db.session.rollback()
-        shown = ", ".join(f'"{name}"' for name in pinned[:10]) + (
-            f" and {len(pinned) - 10} more" if len(pinned) > 10 else ""
-        )
-        raise Invalid(
-            [
-                FieldError(
-                    "id",
-                    "pinned",
-                    f"Billing profile {_describe(profile)} cannot be deleted: {len(pinned)} customer(s) are "
-                    f"pinned to it ({shown}). Move them to another profile first.",
-                )
-            ]
-        )
-    history.record("billing_profile", profile.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(
-            "This billing profile was changed by someone else meanwhile; reload it and try again."
-        ) from None
+        pinned = pinned_customer_names(profile.id)
+        if pinned:
+            shown = ", ".join(f'"{name}"' for name in pinned[:10]) + (
+                f" and {len(pinned) - 10} more" if len(pinned) > 10 else ""
+            )
+            raise Invalid(
+                [
+                    FieldError(
+                        "id",
+                        "pinned",
+                        f"Billing profile {_describe(profile)} cannot be deleted: {len(pinned)} customer(s) are "
+                        f"pinned to it ({shown}). Move them to another profile first.",
+                    )
+                ]
+            )
+        history.record("billing_profile", profile.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     return profile
 
 
 def get(profile_id: str) -> BillingProfile:
     """The profile with this id, live or deleted. Raises NotFound."""
-    profile = db.session.get(BillingProfile, profile_id) if is_id(profile_id) else None
-    if profile is None:
-        raise NotFound(f'No billing profile has the id "{profile_id[:64]}".')
-    return profile
+    return get_by_id(BillingProfile, profile_id, "billing profile")
 
 
 def default_profile() -> BillingProfile | None:
@@ -661,7 +637,9 @@ def default_profile() -> BillingProfile | None:
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
 _LIVE_PROFILES = (
-    select(BillingProfile).where(BillingProfile.deleted_at.is_(None)).order_by(BillingProfile.sort_name, BillingProfile.id)
+    select(BillingProfile)
+    .where(BillingProfile.deleted_at.is_(None))
+    .order_by(BillingProfile.sort_name, BillingProfile.id)
 )
 
 

@@ -8,15 +8,12 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 
 from app.billing import rules
 from app.billing.forms import ProfileForm
+from app.pages import htmx_partial
 from app.problems import Problem, StaleEdit
 
 bp = Blueprint("billing", __name__, url_prefix="/billing/profiles")
 
 NAV = ("billing.index", "Billing profiles")
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
 
 
 def _list_context() -> dict:
@@ -41,10 +38,10 @@ def make_default(profile_id: str):
         profile = rules.make_default(profile_id)
         message = f"“{profile.name}” is now the default billing profile."
     except Problem as problem:
-        if not _is_htmx():
+        if not htmx_partial():
             raise
         message, category, status = problem.detail, "error", problem.status
-    if _is_htmx():
+    if htmx_partial():
         html = render_template("billing/_profiles.html", message=message, category=category, **_list_context())
         return html, 200 if status < 400 else status
     flash(message, category)

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal, select, text, tuple_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
 from app import history
@@ -26,8 +24,9 @@ from app.customers import search
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import db, utcnow
 from app.plans.models import Plan, Subscription
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, StaleEdit, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, refuse_stale
 from app.reference import countries, currencies
+from app.store import unit_of_work
 from app.text_rules import bad_characters, check_text
 
 NAME_MAX = 256
@@ -265,19 +264,14 @@ def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | 
     return errors
 
 
-def _commit_or_conflict(key: str | None, subject_keys: list[str], customer_id: str) -> None:
-    """Commit; when a unique index refuses the write, explain which customer won the race."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        errors = find_conflicts(key, subject_keys, customer_id)
-        raise Conflict(
-            errors or [FieldError("key", "conflict", "Another customer took one of these values meanwhile.")]
-        ) from None
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit("This customer was changed by someone else meanwhile; reload it and edit again.") from None
+def _saving(key: str | None, subject_keys: list[str], customer_id: str):
+    """The unit of work of a create or replace: when a unique index refuses the write, the Conflict
+    says which customer won the race."""
+    taken = [FieldError("key", "conflict", "Another customer took one of these values meanwhile.")]
+    return unit_of_work(
+        stale="This customer was changed by someone else meanwhile; reload it and edit again.",
+        conflict=lambda: Conflict(find_conflicts(key, subject_keys, customer_id) or taken),
+    )
 
 
 def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[str]) -> None:
@@ -352,9 +346,9 @@ def create(data: CustomerInput) -> Customer:
     now = utcnow()
     customer = Customer(id=str(ULID()), created_at=now, updated_at=now)
     _apply(customer, data)
-    db.session.add(customer)
-    history.record("customer", customer.id, "create", {}, snapshot(customer))
-    _commit_or_conflict(data.key, data.subject_keys, customer.id)
+    with _saving(data.key, data.subject_keys, customer.id):
+        db.session.add(customer)
+        history.record("customer", customer.id, "create", {}, snapshot(customer))
     return customer
 
 
@@ -373,9 +367,9 @@ def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = 
 
     before = snapshot(customer)
     _apply(customer, data)
-    customer.updated_at = utcnow()
-    history.record("customer", customer.id, "update", before, snapshot(customer))
-    _commit_or_conflict(data.key, data.subject_keys, customer.id)
+    with _saving(data.key, data.subject_keys, customer.id):
+        customer.updated_at = utcnow()
+        history.record("customer", customer.id, "update", before, snapshot(customer))
     return customer
 
 
@@ -424,20 +418,15 @@ def delete(id_or_key: str, expected_version: int | None = None) -> Customer:
     from app.apps import customer_data  # its app data and pin go with it (SPEC §2), in this transaction
 
     now = utcnow()
-    # No flush before the commit: the version check must fail there, where it is turned into StaleEdit,
-    # not inside a lookup below.
-    with db.session.no_autoflush:
+    # No flush before the commit: the version check must fail there, not inside a lookup below.
+    stale = "This customer was changed by someone else meanwhile; reload it and try again."
+    with unit_of_work(stale=stale), db.session.no_autoflush:
         for ident in customer.identifiers:
             ident.deleted_at = now
         customer.deleted_at = now
         customer.updated_at = now
         customer_data.remove_for_customer(customer.id)
         history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit("This customer was changed by someone else meanwhile; reload it and try again.") from None
     return customer
 
 

@@ -3,7 +3,7 @@
 from functools import cache, partial
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
@@ -19,6 +19,7 @@ from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
 from app.history.rules import for_entity
 from app.numbers import MAX_PAGE, whole_number
+from app.pages import page_or_fragment
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
 from app.plans.models import Plan
@@ -53,21 +54,6 @@ def currency_options(selected: str) -> Markup:
         )
         for c in currencies().values()
     )
-
-
-def _htmx_target() -> str | None:
-    """The id of the element htmx will swap, or None for a full page (also when htmx restores history)."""
-    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request"):
-        return None
-    return request.headers.get("HX-Target")
-
-
-def _vary(html: str, status: int = 200):
-    """A response for a page that answers htmx with a partial: caches must keep the two apart."""
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
 
 
 def _int_arg(name: str, default: int, allowed=None) -> int:
@@ -169,8 +155,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "lookup_key": lookup_key,
         "lookup_missed": lookup_missed,
     }
-    template = "customers/_results.html" if _htmx_target() == "results" else "customers/list.html"
-    return _vary(render_template(template, **context), status)
+    return page_or_fragment("customers/list.html", {"results": "customers/_results.html"}, status, **context)
 
 
 @bp.get("/")
@@ -201,23 +186,24 @@ def check():
             abort(400)
         value, field_label = request.args[name], "subject key"
         errors = rules.check_subject_keys([value]) or rules.find_conflicts(None, [value], customer_id) if value else []
-    return _vary(render_template("customers/_check.html", value=value, errors=errors, field_label=field_label))
+    # A fragment whoever asks; it varies as the form's other answers do.
+    return page_or_fragment("customers/_check.html", value=value, errors=errors, field_label=field_label)
 
 
 def _render_form(form: CustomerForm, customer=None, status: int = 200, stale_current=None):
-    changed_rows = getattr(form, "changed_rows", None)
-    if changed_rows and _htmx_target() in ("subjects-fieldset", "metadata-fieldset"):
-        template = f"customers/_{'subjects' if changed_rows == 'subject' else 'metadata'}.html"
-    else:
-        template = "customers/form.html"
-    html = render_template(
-        template,
+    fragments = {}
+    if changed_rows := getattr(form, "changed_rows", None):  # a row added or removed: its fieldset
+        fieldset = f"customers/_{'subjects' if changed_rows == 'subject' else 'metadata'}.html"
+        fragments = {"subjects-fieldset": fieldset, "metadata-fieldset": fieldset}
+    return page_or_fragment(
+        "customers/form.html",
+        fragments,
+        status,
         form=form,
         customer=customer,
         stale_current=stale_current,
         currency_lock=getattr(form, "currency_lock", None),
     )
-    return _vary(html, status)
 
 
 def _lock_currency(form: CustomerForm, customer) -> None:
@@ -365,7 +351,7 @@ def save_app_data(customer_id: str, app_id: str):
         return redirect(url_for(".show", customer_id=customer.id), 303)
     form = EDITOR_FORMS[app.type](prefix=f"app-{app.id}")
     action = request.form.get("action", "save")
-    htmx = request.headers.get("HX-Request") == "true"
+    htmx = bool(request.htmx)
     status, message = 200, None
     if isinstance(form, InvoicingDataForm) and form.apply_row_action(action):
         pass  # only the rows changed: nothing is saved yet

@@ -3,10 +3,11 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, make_response, render_template, request, url_for
+from flask import Blueprint, request, url_for
 
 from app.history import rules
 from app.numbers import MAX_PAGE, whole_number
+from app.pages import page_or_fragment
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
 
@@ -72,11 +73,4 @@ def index():
         "list_url": list_url,
         "entity_types": rules.ENTITY_TYPES,
     }
-    partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
-    partial = partial and not request.headers.get("HX-History-Restore-Request")
-    response = make_response(
-        render_template("history/_results.html" if partial else "history/activity.html", **context)
-    )
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
+    return page_or_fragment("history/activity.html", {"results": "history/_results.html"}, **context)

@@ -18,9 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, bindparam, false, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm.exc import StaleDataError
 from ulid import ULID
 
 from app.customers import rules as customer_rules
@@ -28,8 +26,9 @@ from app.customers.models import Customer
 from app.customers.rules import Page
 from app.extensions import db, utcnow
 from app.plans.models import CADENCE_PATTERN, Plan, Subscription, format_amount
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, refuse_stale
 from app.reference import currencies
+from app.store import unit_of_work
 from app.text_rules import bad_characters, check_text
 
 KEY_MAX = 64
@@ -188,14 +187,10 @@ def create_plan(data: PlanInput) -> Plan:
         created_at=now,
         updated_at=now,
     )
-    db.session.add(plan)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # another plan took the key between the check and the insert
-        raise Conflict(
-            _key_conflict(data.key) or [FieldError("key", "conflict", "Another plan took this key meanwhile.")]
-        ) from None
+    taken = [FieldError("key", "conflict", "Another plan took this key meanwhile.")]
+    # The index refuses a key that another plan took between the check and the insert.
+    with unit_of_work(conflict=lambda: Conflict(_key_conflict(data.key) or taken)):
+        db.session.add(plan)
     return plan
 
 
@@ -228,16 +223,12 @@ def replace_plan(id_or_key: str, data: PlanInput, expected_version: int | None =
     amount, errors = _check(data)
     if errors or fixed:
         raise Invalid(fixed + errors)
-    plan.name = data.name
-    plan.description = data.description
-    plan.amount = amount
-    plan.billing_cadence = data.billing_cadence
-    plan.updated_at = utcnow()
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit("This plan was changed by someone else meanwhile; reload it and edit again.") from None
+    with unit_of_work(stale="This plan was changed by someone else meanwhile; reload it and edit again."):
+        plan.name = data.name
+        plan.description = data.description
+        plan.amount = amount
+        plan.billing_cadence = data.billing_cadence
+        plan.updated_at = utcnow()
     return plan
 
 
@@ -255,18 +246,11 @@ def delete_plan(id_or_key: str, expected_version: int | None = None) -> Plan:
     now = utcnow()
     plan.deleted_at = now
     plan.updated_at = now
-    try:
+    with unit_of_work(stale="This plan was changed by someone else meanwhile; reload it and try again."):
         # Write first, then look again: the row is now locked (a subscribe holds it shared until it
         # commits), so a subscription that slipped in after the first look is seen here.
         db.session.flush()
         _refuse_if_subscribed(plan)
-        db.session.commit()
-    except Problem:
-        db.session.rollback()
-        raise
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit("This plan was changed by someone else meanwhile; reload it and try again.") from None
     return plan
 
 
@@ -535,19 +519,16 @@ def _write(customer_id: str, change: Callable[[datetime], T]) -> T:
     When a concurrent write to the same customer won (the version check or the one-active index
     refused ours), the Conflict says what the customer has now.
     """
-    try:
-        result = change(utcnow())
-        db.session.commit()
-    except Problem:
-        db.session.rollback()
-        raise
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
+
+    def changed_meanwhile() -> Conflict:
         current = active_subscription(customer_id)
         if current is not None:
             _refuse_second_subscription(current.customer, current)
         message = "The customer was changed by someone else meanwhile; reload it and try again."
-        raise Conflict([FieldError("customerId", "changed", message)]) from None
+        return Conflict([FieldError("customerId", "changed", message)])
+
+    with unit_of_work(stale=changed_meanwhile, conflict=changed_meanwhile):
+        result = change(utcnow())
     return result
 
 

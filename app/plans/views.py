@@ -7,6 +7,7 @@ plain form post with JavaScript off.
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from app.customers import rules as customer_rules
+from app.pages import htmx_target, page_or_fragment
 from app.plans import rules
 from app.plans.forms import PlanForm, SubscribeForm
 from app.problems import Problem, StaleEdit
@@ -14,13 +15,6 @@ from app.problems import Problem, StaleEdit
 bp = Blueprint("plans", __name__)
 
 NAV = ("plans.index", "Plans")
-
-
-def _htmx_target() -> str | None:
-    """The id of the element htmx will swap, or None for a full page (also when htmx restores history)."""
-    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request"):
-        return None
-    return request.headers.get("HX-Target")
 
 
 # --- Plans ------------------------------------------------------------------------------------
@@ -110,7 +104,7 @@ def delete(plan_id: str):
 def _back_to_customer(customer_id: str):
     """After a subscription change: the customer page, also when htmx posted the form."""
     url = url_for("customers.show", customer_id=customer_id)
-    if _htmx_target():
+    if htmx_target():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
         return response
@@ -135,11 +129,8 @@ def subscribe(customer_id: str):
         else:
             flash(f"“{customer.name}” is now subscribed to {subscription.plan.name}.", "success")
             return _back_to_customer(customer.id)
-    template = "plans/_subscribe_form.html" if _htmx_target() == "subscribe-form" else "plans/subscribe.html"
-    response = make_response(render_template(template, customer=customer, form=form), status)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
+    fragments = {"subscribe-form": "plans/_subscribe_form.html"}
+    return page_or_fragment("plans/subscribe.html", fragments, status, customer=customer, form=form)
 
 
 @bp.get("/subscriptions/<subscription_id>")

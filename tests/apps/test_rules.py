@@ -6,15 +6,12 @@ from app.apps import rules
 from app.apps.rules import AppInput
 from app.billing import rules as billing_rules
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed
+from tests.helpers import fields_of
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
 TEST_KEY = "sk_test_51AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 LIVE_KEY = "rk_live_51ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210"
-
-
-def fields_of(problem) -> dict[str, str]:
-    return {e.field: e.code for e in problem.errors}
 
 
 def sandbox():

@@ -4,13 +4,9 @@ import pytest
 
 from app.apps import rules
 from app.billing import rules as billing_rules
-from tests.customers.test_views import field_errors, text
+from tests.helpers import field_errors, post, text
 
 KEY = "sk_test_1234567890abcdefXYZ"
-
-
-def post(client, url, data, **kw):
-    return client.post(url, data={"csrf_token": client.token, **data}, **kw)
 
 
 def install_stripe(app, name="Stripe", key=KEY, profile=True):

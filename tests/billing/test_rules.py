@@ -15,6 +15,7 @@ from app.customers.rules import Address
 from app.extensions import db
 from app.ids import new_id
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed, StaleEdit
+from tests.helpers import fields_of
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -31,10 +32,6 @@ def make(name="EU profile", default=False, app_id=None, workflow=None, **fields)
             name=name, default=default, apps=AppIds(app_id, app_id, app_id), workflow=workflow or Workflow(), **fields
         )
     )
-
-
-def fields_of(problem) -> dict[str, str]:
-    return {e.field: e.code for e in problem.errors}
 
 
 def live_defaults() -> list[BillingProfile]:

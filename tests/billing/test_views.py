@@ -7,13 +7,9 @@ import pytest
 from app.apps import rules as app_rules
 from app.billing import rules
 from app.billing.forms import from_iso, to_iso
-from tests.customers.test_views import HTMX, field_errors, text
+from tests.helpers import HTMX, field_errors, post, text
 
 KEY = "sk_test_1234567890abcdefXYZ"
-
-
-def post(client, url, data, **kw):
-    return client.post(url, data={"csrf_token": client.token, **data}, **kw)
 
 
 def sandbox_id(app) -> str:

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from tests.helpers import problem_fields
 from tests.openapi_check import assert_matches
 
 URL = "/api/v1/customers"
@@ -14,11 +15,6 @@ def create(client, **body):
     response = client.post(URL, json=body)
     assert response.status_code == 201, response.json
     return response.json
-
-
-def problem_fields(response) -> dict[str, str]:
-    assert response.content_type == "application/problem+json"
-    return {e["field"]: e["code"] for e in response.json.get("extensions", {}).get("validationErrors", [])}
 
 
 def test_create_answers_201_with_the_customer_in_camel_case(client):

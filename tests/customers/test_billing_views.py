@@ -9,7 +9,7 @@ from app.apps import rules as app_rules
 from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.extensions import db
-from tests.customers.test_views import HTMX, field_errors, make, post, text
+from tests.helpers import HTMX, field_errors, make, post, text
 
 SECRET = "sk_test_51SecretSecretSecretSecret1234567890xyz"
 

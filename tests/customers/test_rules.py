@@ -5,16 +5,13 @@ import pytest
 from app.customers import rules
 from app.customers.rules import Address, CustomerFilters, CustomerInput
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed, StaleEdit
+from tests.helpers import fields_of
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
 
 def make(name="Acme", key="acme", subjects=(), **fields) -> rules.Customer:
     return rules.create(CustomerInput(name=name, key=key, subject_keys=list(subjects), **fields))
-
-
-def fields_of(problem) -> dict[str, str]:
-    return {e.field: e.code for e in problem.errors}
 
 
 def test_create_assigns_a_ulid_and_keeps_every_field():

@@ -5,28 +5,7 @@ from html import unescape
 
 from app.customers import rules
 from app.customers.rules import CustomerInput
-
-HTMX = {"HX-Request": "true"}
-
-
-def post(client, url, data, **kw):
-    return client.post(url, data={"csrf_token": client.token, **data}, **kw)
-
-
-def make(app, name="Acme", key="acme", subjects=(), **fields):
-    with app.app_context():
-        return rules.create(CustomerInput(name=name, key=key, subject_keys=list(subjects), **fields)).id
-
-
-def text(response) -> str:
-    """The visible text of a page, roughly: tags dropped, entities decoded, spaces collapsed."""
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", response.text)))
-
-
-def field_errors(response) -> list[str]:
-    return [
-        unescape(re.sub(r"<[^>]+>", "", m)).strip() for m in re.findall(r'class="field-error">(.*?)</p>', response.text)
-    ]
+from tests.helpers import HTMX, field_errors, make, post, text
 
 
 def test_root_leads_to_the_customers_list(client):

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from tests.helpers import problem_fields
 from tests.openapi_check import assert_matches
 
 PLANS = "/api/v1/plans"
@@ -27,11 +28,6 @@ def make_customer(client, key="acme", currency="EUR", name="Acme"):
 
 def subscribe(client, plan_key, **who):
     return client.post(SUBSCRIPTIONS, json={"plan": {"key": plan_key}, **who})
-
-
-def problem_fields(response) -> dict[str, str]:
-    assert response.content_type == "application/problem+json", response.data
-    return {e["field"]: e["code"] for e in response.json.get("extensions", {}).get("validationErrors", [])}
 
 
 # --- Plans ------------------------------------------------------------------------------------

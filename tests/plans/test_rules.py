@@ -11,6 +11,7 @@ from app.plans import rules
 from app.plans.models import Subscription, describe_cadence
 from app.plans.rules import PlanInput, parse_amount
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed, StaleEdit
+from tests.helpers import fields_of
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -25,10 +26,6 @@ def plan(key="pro_eur", currency="EUR", amount="49.00", name=None, cadence="P1M"
 
 def customer(key="acme", currency="EUR", name="Acme"):
     return customers.create(CustomerInput(name=name, key=key, currency=currency))
-
-
-def fields_of(problem) -> dict[str, str]:
-    return {e.field: e.code for e in problem.errors}
 
 
 # --- Money and cadence ------------------------------------------------------------------------

@@ -11,17 +11,7 @@ from app.customers.rules import CustomerInput
 from app.extensions import db
 from app.plans import rules
 from app.plans.rules import PlanInput
-
-HTMX = {"HX-Request": "true"}
-
-
-def post(client, url, data=None, **kw):
-    return client.post(url, data={"csrf_token": client.token, **(data or {})}, **kw)
-
-
-def text(response) -> str:
-    """The visible text of a page, roughly: tags dropped, entities decoded, spaces collapsed."""
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", response.text)))
+from tests.helpers import HTMX, post, text
 
 
 def field_errors(response) -> list[str]:
