@@ -1,5 +1,5 @@
 # Shared by scripts/start and scripts/test: a virtualenv in .venv holding exactly the locked packages.
-# Sourced, not run. LOCK picks the lock (requirements/run.txt by default; scripts/test uses dev.txt).
+# Sourced, not run. LOCK picks the lock (requirements.txt by default; scripts/test uses requirements-dev.txt).
 # Safe to repeat: pip only installs what is missing or at another version. The project itself is not
 # installed: everything runs from this folder (flask --app app, gunicorn, pytest, python -m bench.run).
 # To change a version, see scripts/lock.
@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
-LOCK="${LOCK:-requirements/run.txt}"
+LOCK="${LOCK:-requirements.txt}"
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   echo "Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)." >&2
   exit 1
@@ -30,7 +30,7 @@ from importlib.metadata import distributions
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
-with open("requirements/dev.txt") as lock:
+with open("requirements-dev.txt") as lock:
     locked = {norm(re.split(r"[=;\s]", line, maxsplit=1)[0]) for line in lock if re.match(r"[A-Za-z0-9]", line)}
 installed = {norm(d.metadata["Name"]) for d in distributions() if d.metadata["Name"]}
 print(" ".join(sorted(installed - locked - {"pip", "setuptools", "wheel"})))
