@@ -66,26 +66,6 @@ class StaleEdit(Problem):
         super().__init__(detail, [], 409)
 
 
-def refuse_stale(what: str, expected: int | None, current: int, history_of: tuple[str, str] | None = None) -> None:
-    """Raise StaleEdit when the editor's copy (`expected`, the version it was read at) is not the
-    current version; None expects nothing (the API without If-Match: the last write wins).
-
-    This is the early, readable refusal. Under concurrency the database decides: the UPDATE or
-    DELETE carries the version in its WHERE (version_id_col), and a rule turns its refusal into
-    StaleEdit too. `history_of` (entity type, id) adds who made the latest recorded change.
-    """
-    if expected is None or expected == current:
-        return
-    from app.history import latest_change  # history builds on the session, not on problems
-
-    latest = latest_change(*history_of) if history_of else None
-    by = f"; its latest recorded change was by {latest[0]} at {latest[1]:%Y-%m-%d %H:%M:%S} UTC" if latest else ""
-    raise StaleEdit(
-        f"{what} was changed by someone else since your copy was read: your copy is version {expected}, "
-        f"it is now version {current}{by}. Read it again and redo your change."
-    )
-
-
 class NotFound(Problem):
     def __init__(self, detail: str):
         super().__init__(detail, [], 404)

@@ -8,10 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.history import latest_change
 from app.ids import is_id
 from app.problems import NotFound, Problem, StaleEdit
 
 T = TypeVar("T")
+# Set in the session while a unit of work is open (see unit_of_work).
+_OPEN_UNIT = "app.store.open_unit"
 
 
 def get_by_id(model: type[T], row_id: str, noun: str) -> T:
@@ -35,10 +38,18 @@ def unit_of_work(
     returns; IntegrityError (a unique index, a foreign key) becomes what `conflict()` returns. Both
     callables run after the rollback, so they can read what won. Without one, that error is raised
     as it is, for a caller that retries or ignores it.
+
+    Units nest: inside another unit (an operation that spans areas), a unit only flushes, so that
+    its refusals still become its own problems, and the outermost unit commits it all or nothing.
     """
+    outermost = not db.session.info.get(_OPEN_UNIT)
+    db.session.info[_OPEN_UNIT] = True
     try:
         yield
-        db.session.commit()
+        if outermost:
+            db.session.commit()
+        else:
+            db.session.flush()
     except Problem:
         db.session.rollback()
         raise
@@ -52,3 +63,24 @@ def unit_of_work(
         if conflict is None:
             raise
         raise conflict() from None
+    finally:
+        if outermost:
+            db.session.info.pop(_OPEN_UNIT, None)
+
+
+def refuse_stale(what: str, expected: int | None, current: int, history_of: tuple[str, str] | None = None) -> None:
+    """Raise StaleEdit when the editor's copy (`expected`, the version it was read at) is not the
+    current version; None expects nothing (the API without If-Match: the last write wins).
+
+    This is the early, readable refusal. Under concurrency the database decides: the UPDATE or
+    DELETE carries the version in its WHERE (version_id_col), and a rule turns its refusal into
+    StaleEdit too. `history_of` (entity type, id) adds who made the latest recorded change.
+    """
+    if expected is None or expected == current:
+        return
+    latest = latest_change(*history_of) if history_of else None
+    by = f"; its latest recorded change was by {latest[0]} at {latest[1]:%Y-%m-%d %H:%M:%S} UTC" if latest else ""
+    raise StaleEdit(
+        f"{what} was changed by someone else since your copy was read: your copy is version {expected}, "
+        f"it is now version {current}{by}. Read it again and redo your change."
+    )

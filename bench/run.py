@@ -302,7 +302,9 @@ def prepare_database(kind: str, size: int, postgres_url: str, workdir: Path) -> 
 def sample(url: str, size: int) -> dict:
     """Real values to ask for: ids, keys, a rare and a common name fragment, a deep page's cursor."""
     from app import create_app
-    from app.customers import rules
+    from app.customers import listing
+    from app.customers.models import Customer
+    from app.extensions import db
 
     rng = random.Random(1)
     engine = sa.create_engine(url)
@@ -329,14 +331,14 @@ def sample(url: str, size: int) -> dict:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only"})
     with app.app_context():
         # The cursor that page N-1's "Next" link carries: page N-1's first row, and N starts a page on.
-        anchor = rules.db.session.scalars(
-            sa.select(rules.Customer)
-            .where(rules.Customer.deleted_at.is_(None))
-            .order_by(rules.Customer.name, rules.Customer.id)
+        anchor = db.session.scalars(
+            sa.select(Customer)
+            .where(Customer.deleted_at.is_(None))
+            .order_by(Customer.sort_name, Customer.id)
             .offset((deep_page - 2) * page_size)
             .limit(1)
         ).one()
-        cursor = rules.encode_cursor(anchor.name, anchor.id, page_size)
+        cursor = listing.encode_cursor(anchor.sort_name, anchor.id, page_size)
         # An admin's API token and console session, as an operator and a system would have them.
         from app.auth import rules as auth_rules
 
@@ -443,9 +445,9 @@ def measure_rounds(server: Server, cases: list, rounds: int, seconds: int, heade
 
 def name_order_plan(url: str) -> str:
     """How the database reads the first page of the list in name order: the plan of the very walk
-    the app runs (app/customers/rules.py), which must follow an index, not sort a million rows."""
+    the app runs (app/customers/listing.py), which must follow an index, not sort a million rows."""
     from app import create_app
-    from app.customers import rules
+    from app.customers import listing
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only"})
@@ -457,7 +459,7 @@ def name_order_plan(url: str) -> str:
 
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", keep_the_walk)
-        rules.list_customers(rules.CustomerFilters(), 1, 50, "name")
+        listing.list_customers(listing.CustomerFilters(), 1, 50, "name")
         sa.event.remove(db.engine, "before_cursor_execute", keep_the_walk)
         statement, parameters = walks[0]
         explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "

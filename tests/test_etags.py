@@ -7,11 +7,13 @@ from typing import Callable
 import pytest
 from sqlalchemy import text
 
+from app import common
 from app.apps import customer_data
 from app.apps import rules as app_rules
 from app.auth import rules as auth_rules
 from app.billing import overrides
 from app.billing import rules as billing_rules
+from app.customers import lifecycle as customer_lifecycle
 from app.customers import rules as customer_rules
 from app.customers.rules import CustomerInput
 from app.extensions import db
@@ -285,7 +287,7 @@ def _edits(app_):
         operator_id = auth_rules.create_operator("dora", "viewer", "correct horse battery staple").id
         profile_input = billing_rules.ProfileInput(
             name="Europe",
-            supplier=billing_rules.Supplier(name="Acme", addresses=[customer_rules.Address(country="DE")]),
+            supplier=billing_rules.Supplier(name="Acme", addresses=[common.Address(country="DE")]),
             apps=billing_rules.AppIds(default.app_id, default.app_id, default.app_id),
         )
         profile_id = billing_rules.create(profile_input).id
@@ -294,11 +296,11 @@ def _edits(app_):
     return {
         "customer replace": (
             lambda: (customer_rules.get(customer_id), "customers", "id = :id", {"id": customer_id}),
-            lambda v: customer_rules.replace(customer_id, CustomerInput(name="Mine", key="acme"), v),
+            lambda v: customer_lifecycle.replace(customer_id, CustomerInput(name="Mine", key="acme"), v),
         ),
         "customer delete": (
             lambda: (customer_rules.get(customer_id), "customers", "id = :id", {"id": customer_id}),
-            lambda v: customer_rules.delete(customer_id, v),
+            lambda v: customer_lifecycle.delete(customer_id, v),
         ),
         "plan replace": (
             lambda: (plan_rules.get_plan(plan_id), "plans", "id = :id", {"id": plan_id}),

@@ -7,8 +7,11 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from app.billing.models import BillingProfile
+from app.customers import lifecycle as customer_lifecycle
+from app.customers import listing as customer_listing
 from app.customers import rules
-from app.customers.rules import CustomerFilters, CustomerInput
+from app.customers.listing import CustomerFilters
+from app.customers.rules import CustomerInput
 from app.extensions import db
 from app.text_rules import sort_key
 
@@ -44,7 +47,7 @@ def test_names_equal_but_for_case_and_accents_keep_one_order_by_id(ctx):
     made = [
         rules.create(CustomerInput(name=n, key=f"k{i}")) for i, n in enumerate(("emile", "Émile", "EMILE", "Emile"))
     ]
-    listed = rules.list_customers(CustomerFilters()).items
+    listed = customer_listing.list_customers(CustomerFilters()).items
     assert [c.id for c in listed] == sorted(c.id for c in made)
 
 
@@ -66,15 +69,15 @@ def test_the_console_list_and_its_keyset_pages_follow_the_same_order(client, ctx
 def test_a_rename_moves_the_customer_to_its_new_place(ctx):
     alpha = rules.create(CustomerInput(name="alpha", key="a"))
     rules.create(CustomerInput(name="Bravo", key="b"))
-    rules.replace(alpha.id, CustomerInput(name="Zulu", key="a"))
-    assert [c.name for c in rules.list_customers(CustomerFilters()).items] == ["Bravo", "Zulu"]
-    assert [c.name for c in rules.list_customers(CustomerFilters(search="u")).items] == ["Zulu"]
+    customer_lifecycle.replace(alpha.id, CustomerInput(name="Zulu", key="a"))
+    assert [c.name for c in customer_listing.list_customers(CustomerFilters()).items] == ["Bravo", "Zulu"]
+    assert [c.name for c in customer_listing.list_customers(CustomerFilters(search="u")).items] == ["Zulu"]
 
 
 def test_a_search_lists_its_matches_in_the_same_order(ctx):
     for i, name in enumerate(SHUFFLED):
         rules.create(CustomerInput(name=f"{name} Logistics", key=f"k{i}"))
-    found = rules.list_customers(CustomerFilters(search="logistics")).items
+    found = customer_listing.list_customers(CustomerFilters(search="logistics")).items
     assert [c.name for c in found] == [f"{n} Logistics" for n in PEOPLE]
 
 
@@ -123,8 +126,8 @@ def test_the_migration_gives_existing_names_their_sort_keys(app):
         db.session.remove()
         upgrade()
         expected = [f"{name} Labs" for name in PEOPLE]
-        assert [c.name for c in rules.list_customers(CustomerFilters()).items] == expected
-        assert [c.name for c in rules.list_customers(CustomerFilters(search="labs")).items] == expected
+        assert [c.name for c in customer_listing.list_customers(CustomerFilters()).items] == expected
+        assert [c.name for c in customer_listing.list_customers(CustomerFilters(search="labs")).items] == expected
         profile = db.session.scalars(select(BillingProfile)).one()
         assert profile.sort_name == sort_key(profile.name)
         db.session.remove()

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 from app.apiutil import Reader, json_body, query_int, query_page, timestamp, without_nulls
 from app.apps import rules
 from app.apps.models import InstalledApp
+from app.common import MAX_PAGE_SIZE
 from app.etags import conditional, expected_version, if_match_versions, tagged
 from app.problems import Invalid, NotFound
 
@@ -57,7 +58,7 @@ def _page(page: int, page_size: int, total: int, items: list) -> dict:
 
 @bp.get("/apps")
 def list_apps():
-    page = rules.list_apps(page=query_page(), page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE))
+    page = rules.list_apps(page=query_page(), page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE))
     return jsonify(_page(page.page, page.page_size, page.total, [app_json(a) for a in page.items]))
 
 
@@ -96,7 +97,7 @@ def uninstall_app(id: str):
 @bp.get("/marketplace/listings")
 def list_listings():
     page = query_page()
-    page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
+    page_size = query_int("pageSize", 100, 1, MAX_PAGE_SIZE)
     listings = list(rules.LISTINGS.values())
     shown = listings[(page - 1) * page_size : page * page_size]
     return jsonify(_page(page, page_size, len(listings), [listing_json(listing) for listing in shown]))
@@ -184,7 +185,7 @@ def _app_data_item(reader: Reader) -> customer_data.AppDataInput:
 @bp.get("/customers/<customer_id_or_key>/apps")
 def list_customer_apps(customer_id_or_key: str):
     page = query_page()
-    page_size = query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE)
+    page_size = query_int("pageSize", 100, 1, MAX_PAGE_SIZE)
     app_type = request.args.get("type")
     if app_type is not None and app_type not in LISTING_TYPES:
         raise Invalid([FieldError("type", "invalid", f"type must be one of {', '.join(LISTING_TYPES)}.")])

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from app import history
 from app.apps.models import APP_TYPES, CustomerAppData, InstalledApp
 from app.billing import overrides
+from app.common import check_metadata
 from app.customers import rules as customer_rules
 from app.customers.models import Customer
-from app.customers.rules import check_metadata
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit, refuse_stale
-from app.store import unit_of_work
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
+from app.store import refuse_stale, unit_of_work
 
 STRIPE_CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{1,251}")
 STRIPE_PAYMENT_METHOD_ID = re.compile(r"pm_[0-9A-Za-z]{1,252}")
@@ -254,9 +254,8 @@ def _snapshot(row: CustomerAppData | None) -> dict | None:
 
 def remove_for_customer(customer_id: str) -> None:
     """Part of a customer's soft delete (same transaction, no commit): its app data goes, and its
-    Stripe customer ids are free for other customers at once. Its pin goes too."""
+    Stripe customer ids are free for other customers at once."""
     db.session.execute(CustomerAppData.__table__.delete().where(CustomerAppData.customer_id == customer_id))
-    overrides.remove_for_customer(customer_id)
 
 
 def stripe_app_of(customer: Customer) -> InstalledApp:

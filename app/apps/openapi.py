@@ -1,7 +1,7 @@
 """The apps and marketplace part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
 from app.apps import rules
-from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
+from app.common import DESCRIPTION_MAX, MAX_PAGE_SIZE, NAME_MAX
 from app.meta.openapi_parts import ERRORS, PAGE, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
 
 ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."}
@@ -17,7 +17,7 @@ def query(name: str, schema: dict, description: str | None = None) -> dict:
 
 PAGING = [
     PAGE,
-    query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
+    query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
 ]
 
 

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from app import history
 from app.apps.models import InstalledApp
 from app.billing import rules as billing_rules
-from app.customers.rules import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
+from app.common import DESCRIPTION_MAX, NAME_MAX, Page, check_metadata
 from app.extensions import db, utcnow
 from app.ids import new_id
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, refuse_stale
-from app.store import get_by_id, unit_of_work
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
+from app.store import get_by_id, refuse_stale, unit_of_work
 from app.text_rules import check_text
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +328,6 @@ def get(app_id: str) -> InstalledApp:
     return get_by_id(InstalledApp, app_id, "app")
 
 
-MAX_PAGE_SIZE = 1000
 
 
 def list_apps(page: int = 1, page_size: int = 100) -> Page:

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from app.apps import rules
 from app.apps.forms import AppForm, InstallForm
 from app.billing import rules as billing_rules
+from app.common import MAX_PAGE_SIZE
 from app.problems import Problem, StaleEdit
 from app.text_rules import sort_key
 
@@ -20,7 +21,7 @@ NAV = ("apps.index", "Apps")
 @bp.get("/")
 def index():
     # By name, as people sort names: a handful of apps, sorted here (the API lists them oldest first).
-    apps = sorted(rules.list_apps(page=1, page_size=rules.MAX_PAGE_SIZE).items, key=lambda a: (sort_key(a.name), a.id))
+    apps = sorted(rules.list_apps(page=1, page_size=MAX_PAGE_SIZE).items, key=lambda a: (sort_key(a.name), a.id))
     used_by = {app.id: billing_rules.live_profiles_using(app.id) for app in apps}
     return render_template("apps/list.html", apps=apps, used_by=used_by, listings=rules.LISTINGS.values())
 

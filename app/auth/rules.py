@@ -19,11 +19,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
 from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
-from app.customers.rules import NAME_MAX
+from app.common import NAME_MAX
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, Problem, refuse_stale
-from app.store import get_by_id, unit_of_work
+from app.problems import Conflict, FieldError, Invalid, Problem
+from app.store import get_by_id, refuse_stale, unit_of_work
 from app.text_rules import check_text
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")

@@ -18,7 +18,7 @@ from app.apiutil import (
 from app.apps.api import app_json
 from app.billing import rules
 from app.billing.models import BillingProfile
-from app.customers.rules import ADDRESS_FIELDS, Address
+from app.common import ADDRESS_FIELDS, MAX_PAGE_SIZE, Address
 from app.etags import conditional, expected_version, tagged
 from app.problems import FieldError, Invalid
 
@@ -173,7 +173,7 @@ def list_profiles():
     page = rules.list_profiles(
         include_deleted=query_bool("includeArchived"),
         page=query_page(),
-        page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
+        page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", tuple(rules.ORDERINGS), "createdAt"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
         with_apps=expand,
@@ -221,8 +221,9 @@ def delete_profile(id: str):
 # Customer overrides (SPEC §3)
 
 from app.billing import overrides  # noqa: E402
+from app.customers import listing  # noqa: E402
 from app.customers import rules as customer_rules  # noqa: E402
-from app.customers.api import customer_json  # noqa: E402
+from app.customers.schemas import Customer  # noqa: E402
 
 OVERRIDE_EXPANDS = ("apps", "customer")
 OVERRIDE_ORDERINGS = ("customerId", "customerName", "customerKey", "customerPrimaryEmail", "customerCreatedAt")
@@ -250,7 +251,7 @@ def override_json(e: overrides.Effective, expand: set[str]) -> dict:
         profile = profile_json(e.profile, "apps" in expand)
         body["customerProfile"] = {k: profile[k] for k in ("supplier", "workflow", "apps")}
     if "customer" in expand:
-        body["customer"] = customer_json(e.customer)
+        body["customer"] = Customer.of(e.customer).as_json()
     return without_nulls(body)
 
 
@@ -295,20 +296,20 @@ def delete_override(customer_id: str):
 def list_overrides():
     expand = _override_expand()
     order_by = query_choice("orderBy", OVERRIDE_ORDERINGS, "customerId")
-    filters = customer_rules.CustomerFilters(
+    filters = listing.CustomerFilters(
         name=query_text("customerName"),
         key=query_text("customerKey"),
         primary_email=query_text("customerPrimaryEmail"),
     )
     profile_ids = [v for raw in query_texts("billingProfile") for v in raw.split(",") if v]
-    page = overrides.list_overrides(
+    page = listing.list_overrides(
         filters,
         customer_ids=query_texts("customerId"),
         profile_ids=profile_ids,
         without_pin=query_bool("customersWithoutPinnedProfile"),
         include_all=query_bool("includeAllCustomers", True),
         page=query_page(),
-        page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
+        page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
         order_by=order_by.removeprefix("customer"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
     )

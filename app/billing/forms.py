@@ -10,7 +10,7 @@ import re
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 
 from app.billing import rules
-from app.customers.rules import ADDRESS_FIELDS, Address
+from app.common import ADDRESS_FIELDS, MAX_PAGE_SIZE, Address
 from app.formutil import VersionedForm
 from app.numbers import whole_number
 from app.problems import FieldError
@@ -70,7 +70,7 @@ def _country_choices():
 def _app_choices():
     from app.apps import rules as app_rules
 
-    apps = app_rules.list_apps(page=1, page_size=app_rules.MAX_PAGE_SIZE).items
+    apps = app_rules.list_apps(page=1, page_size=MAX_PAGE_SIZE).items
     return [SelectChoice("", "Choose an installed app")] + [SelectChoice(a.id, f"{a.name} ({a.type})") for a in apps]
 
 

@@ -2,7 +2,7 @@
 
 from app.apps.openapi import ID, PAGING, TIMESTAMP, query
 from app.billing import rules
-from app.customers.rules import DESCRIPTION_MAX, NAME_MAX
+from app.common import DESCRIPTION_MAX, NAME_MAX
 from app.meta.openapi_parts import ERRORS, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
 
 PROFILE_ID = {

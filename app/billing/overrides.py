@@ -17,8 +17,8 @@ from app.customers import rules as customer_rules
 from app.customers.models import Customer
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.problems import FieldError, Invalid, PreconditionFailed, StaleEdit, refuse_stale
-from app.store import unit_of_work
+from app.problems import FieldError, Invalid, PreconditionFailed, StaleEdit
+from app.store import refuse_stale, unit_of_work
 
 __all__ = ["CustomerOverride"]
 
@@ -97,9 +97,7 @@ def get(customer_id_or_key: str) -> Effective:
 
 
 def check_profile(profile_id: str | None, field: str = "billingProfileId") -> None:
-    """Raises Invalid unless `profile_id` is None (follow the default) or a live profile's id.
-
-    The console checks before saving a customer, so a refused choice saves nothing."""
+    """Raises Invalid unless `profile_id` is None (follow the default) or a live profile's id."""
     if profile_id is None:
         return
     profile = db.session.get(BillingProfile, profile_id) if is_id(profile_id) else None
@@ -173,6 +171,16 @@ def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int |
     with unit_of_work(stale=changed, conflict=lambda: StaleEdit(changed)):
         _hold(customer.id, profile_id)
     return effective(customer)
+
+
+def choose(customer_id: str, profile_id: str | None, expected_version: int | None = None) -> None:
+    """Bill the customer by `profile_id`, or by the default when None: pin or unpin, and write
+    nothing when that is already so. Raises as `pin` and `unpin` do."""
+    current = effective(_live_customer(customer_id))
+    if profile_id is None and current.override is not None:
+        unpin(customer_id, expected_version=expected_version)
+    elif profile_id is not None and (not current.pinned or current.override.billing_profile_id != profile_id):
+        pin(customer_id, profile_id, expected_version=expected_version)
 
 
 def unpin(customer_id_or_key: str, expected_version: int | None = None) -> None:
@@ -250,34 +258,3 @@ ORDERINGS = {
     "PrimaryEmail": Customer.primary_email,
     "CreatedAt": Customer.created_at,
 }
-
-
-def list_overrides(
-    filters: "customer_rules.CustomerFilters",
-    customer_ids: list[str],
-    profile_ids: list[str],
-    without_pin: bool,
-    include_all: bool,
-    page: int,
-    page_size: int,
-    order_by: str = "Id",
-    descending: bool = False,
-) -> "customer_rules.Page":
-    """Live customers with their overrides. Without `include_all`, only those that have an override
-    row; `profile_ids` keeps those billed by any of them (pinned, or unpinned while it is the default)."""
-    where = customer_rules._conditions(filters)
-    if customer_ids:
-        where.append(Customer.id.in_(customer_ids))
-    if profile_ids:
-        where.append(or_(*[billed_by(p) for p in profile_ids]))
-    if without_pin:
-        where.append(~_pinned_to())
-    if not include_all:
-        where.append(exists().where(CustomerOverride.customer_id == Customer.id))
-    column = ORDERINGS[order_by]
-    ordering = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
-    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
-    items = db.session.scalars(
-        select(Customer).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return customer_rules.Page(list(items), total or 0, page, page_size)

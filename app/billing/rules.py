@@ -19,24 +19,15 @@ from sqlalchemy.orm import selectinload
 
 from app import history
 from app.apps.models import InstalledApp
+from app.billing import overrides
 from app.billing.models import BillingProfile
-from app.customers.rules import (
-    ADDRESS_FIELDS,
-    ADDRESS_PART_MAX,
-    DESCRIPTION_MAX,
-    NAME_MAX,
-    PHONE_MAX,
-    Address,
-    Page,
-    check_metadata,
-)
 
 # The text rules are the customers' ones (SPEC §3: "as for customers").
+from app.common import ADDRESS_FIELDS, DESCRIPTION_MAX, NAME_MAX, Address, Page, check_address, check_metadata
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
-from app.problems import Conflict, FieldError, Invalid, PreconditionFailed, refuse_stale
-from app.reference import countries
-from app.store import get_by_id, unit_of_work
+from app.problems import Conflict, FieldError, Invalid, PreconditionFailed
+from app.store import get_by_id, refuse_stale, unit_of_work
 from app.text_rules import check_text
 
 TAX_CODE_MAX = 32
@@ -165,20 +156,7 @@ def _check_supplier(errors: list[FieldError], supplier: Supplier) -> None:
     if len(supplier.addresses) > 1:
         errors.append(FieldError("supplier.addresses", "too_many", "A supplier has one address, not several."))
     address = supplier.addresses[0] if supplier.addresses else Address()
-    for attr, api_name in ADDRESS_FIELDS.items():
-        limit = PHONE_MAX if attr == "phone_number" else ADDRESS_PART_MAX
-        name = f"supplier.addresses[0].{api_name}"
-        check_text(
-            errors, name, getattr(address, attr), limit, label=f"Supplier {api_name}", required=attr == "country"
-        )
-    if address.country and address.country not in countries():
-        errors.append(
-            FieldError(
-                "supplier.addresses[0].country",
-                "unknown_country",
-                f'"{address.country[:20]}" is not an ISO 3166-1 alpha-2 country code.',
-            )
-        )
+    errors += check_address(address, "supplier.addresses[0]", "Supplier", country_required=True)
 
 
 def _check_workflow(errors: list[FieldError], workflow: Workflow) -> None:
@@ -562,8 +540,6 @@ def make_default(profile_id: str) -> BillingProfile:
 
 def pinned_counts() -> dict[str, int]:
     """How many live customers are pinned to each profile (profiles without any are left out)."""
-    from app.billing import overrides  # overrides builds on these rules
-
     return overrides.pinned_counts()
 
 
@@ -572,8 +548,6 @@ def pinned_customer_names(profile_id: str) -> list[str]:
 
     `delete` calls it after marking the profile deleted (see billing.overrides._hold for why).
     """
-    from app.billing import overrides  # overrides builds on these rules
-
     return overrides.pinned_customer_names(profile_id)
 
 
@@ -704,7 +678,6 @@ ORDERINGS = {
     "default": BillingProfile.is_default,
     "name": BillingProfile.sort_name,
 }
-MAX_PAGE_SIZE = 1000
 
 
 def list_profiles(

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 
 from app.billing import rules
 from app.billing.forms import ProfileForm
+from app.common import MAX_PAGE_SIZE
 from app.pages import htmx_partial
 from app.problems import Problem, StaleEdit
 
@@ -17,7 +18,7 @@ NAV = ("billing.index", "Billing profiles")
 
 
 def _list_context() -> dict:
-    profiles = rules.list_profiles(page=1, page_size=rules.MAX_PAGE_SIZE, order_by="name", with_apps=True).items
+    profiles = rules.list_profiles(page=1, page_size=MAX_PAGE_SIZE, order_by="name", with_apps=True).items
     # The default first, the rest by name.
     profiles.sort(key=lambda p: not p.is_default)
     return {"profiles": profiles, "pinned": rules.pinned_counts()}

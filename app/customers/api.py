@@ -1,90 +1,33 @@
 """Customers as JSON, in the shapes of OpenMeter's v1 API: parse → rules → serialise."""
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, request, url_for
 
-from app.apiutil import (
-    Reader,
-    created,
-    json_body,
-    query_bool,
-    query_choice,
-    query_int,
-    query_page,
-    timestamp,
-    without_nulls,
-)
-from app.customers import rules
-from app.customers.models import Customer
+from app.apiutil import json_body, query_bool, query_choice, query_int, query_page
+from app.common import MAX_PAGE_SIZE
+from app.customers import lifecycle, listing, rules
+from app.customers.schemas import Customer, CustomerCreate, CustomerPaginatedResponse
 from app.etags import conditional, expected_version, tagged
 from app.plans import rules as plan_rules
-from app.plans.models import Subscription
-from app.problems import Invalid, NotFound
+from app.problems import NotFound
+from app.schemas import parse
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 
 API_ORDERINGS = ("id", "name", "createdAt")
 
 
-def customer_json(customer: Customer, current_subscription: Subscription | None = None) -> dict:
-    """The customer; `current_subscription` is its active one, if any (callers load it, for a whole page at once)."""
-    address = without_nulls({api: getattr(customer, f"address_{attr}") for attr, api in rules.ADDRESS_FIELDS.items()})
-    return without_nulls(
-        {
-            "id": customer.id,
-            "name": customer.name,
-            "key": customer.key,
-            "description": customer.description,
-            "primaryEmail": customer.primary_email,
-            "currency": customer.currency,
-            "billingAddress": address or None,
-            "usageAttribution": {"subjectKeys": customer.subject_keys},
-            "metadata": customer.metadata_ or None,
-            "currentSubscriptionId": current_subscription.id if current_subscription else None,
-            "createdAt": timestamp(customer.created_at),
-            "updatedAt": timestamp(customer.updated_at),
-            "deletedAt": timestamp(customer.deleted_at),
-        }
-    )
-
-
-def customer_input(body) -> rules.CustomerInput:
-    """A CustomerInput from a request body; type errors are reported with their JSON path."""
-    reader = Reader(body)
-    address = None
-    address_reader = reader.object("billingAddress")
-    if address_reader is not None:
-        address = rules.Address(**{attr: address_reader.string(api) for attr, api in rules.ADDRESS_FIELDS.items()})
-        reader.errors += address_reader.errors
-    subject_keys: list[str] = []
-    usage = reader.object("usageAttribution")
-    if usage is not None:
-        subject_keys = usage.string_list("subjectKeys")
-        reader.errors += usage.errors
-    data = rules.CustomerInput(
-        name=reader.string("name", required=True) or "",
-        key=reader.string("key"),
-        description=reader.string("description"),
-        primary_email=reader.string("primaryEmail"),
-        currency=reader.string("currency"),
-        billing_address=address,
-        subject_keys=subject_keys,
-        metadata=reader.string_map("metadata"),
-    )
-    if reader.errors:
-        raise Invalid(reader.errors)
-    return data
-
-
 @bp.post("/customers")
 def create_customer():
-    customer = rules.create(customer_input(json_body()))
-    response = created(customer_json(customer), url_for(".get_customer", customer_id_or_key=customer.id))
+    customer = rules.create(parse(CustomerCreate, json_body()).to_input())
+    response = Customer.of(customer).response(
+        201, {"Location": url_for(".get_customer", customer_id_or_key=customer.id)}
+    )
     return tagged(response, customer.id, customer.version)
 
 
 @bp.get("/customers")
 def list_customers():
-    filters = rules.CustomerFilters(
+    filters = listing.CustomerFilters(
         key=request.args.get("key"),
         name=request.args.get("name"),
         primary_email=request.args.get("primaryEmail"),
@@ -93,38 +36,32 @@ def list_customers():
         include_deleted=query_bool("includeDeleted"),
         billing_profile_id=request.args.get("billingProfile"),
     )
-    page = rules.list_customers(
+    page = listing.list_customers(
         filters,
         page=query_page(),
-        page_size=query_int("pageSize", 100, 1, rules.MAX_PAGE_SIZE),
+        page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
         order_by=query_choice("orderBy", API_ORDERINGS, "name"),
         descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
     )
     current = plan_rules.current_subscriptions([c.id for c in page.items])
-    return jsonify(
-        {
-            "totalCount": page.total,
-            "page": page.page,
-            "pageSize": page.page_size,
-            "items": [customer_json(c, current.get(c.id)) for c in page.items],
-        }
-    )
+    items = [Customer.of(c, current.get(c.id)) for c in page.items]
+    return CustomerPaginatedResponse.of(page, items).response()
 
 
 @bp.get("/customers/<path:customer_id_or_key>")
 def get_customer(customer_id_or_key: str):
     customer = rules.get(customer_id_or_key)
-    response = jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    response = Customer.of(customer, plan_rules.active_subscription(customer.id)).response()
     return tagged(response, customer.id, customer.version)
 
 
 @bp.put("/customers/<path:customer_id_or_key>")
 @conditional
 def replace_customer(customer_id_or_key: str):
-    data = customer_input(json_body())
+    data = parse(CustomerCreate, json_body()).to_input()
     customer = rules.get(customer_id_or_key)  # If-Match names it by id, whichever way the path does
-    customer = rules.replace(customer.id, data, expected_version=expected_version(customer.id))
-    response = jsonify(customer_json(customer, plan_rules.active_subscription(customer.id)))
+    customer = lifecycle.replace(customer.id, data, expected_version=expected_version(customer.id))
+    response = Customer.of(customer, plan_rules.active_subscription(customer.id)).response()
     return tagged(response, customer.id, customer.version)
 
 
@@ -132,7 +69,7 @@ def replace_customer(customer_id_or_key: str):
 @conditional
 def delete_customer(customer_id_or_key: str):
     customer = rules.get(customer_id_or_key)
-    rules.delete(customer.id, expected_version=expected_version(customer.id))
+    lifecycle.delete(customer.id, expected_version=expected_version(customer.id))
     return Response(status=204)
 
 

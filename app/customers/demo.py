@@ -3,6 +3,7 @@
 import random
 import re
 
+from app.common import Address
 from app.customers import rules
 from app.problems import Problem
 
@@ -116,7 +117,7 @@ def seed_customers(count: int, seed: int) -> tuple[int, int]:
             ),
             primary_email=f"billing@{_slug(name)}.example" if rng.random() < 0.8 else None,
             currency=currency if rng.random() < 0.85 else None,
-            billing_address=rules.Address(
+            billing_address=Address(
                 country=country,
                 city=city,
                 state=state,

@@ -10,7 +10,9 @@ import re
 
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 
+from app.apps.customer_data import AppDataInput
 from app.billing import rules as billing_rules
+from app.common import ADDRESS_FIELDS, Address
 from app.customers import rules
 from app.formutil import VersionedForm
 from app.numbers import whole_number
@@ -85,7 +87,7 @@ FIELD_FOR = {
     "primaryEmail": "primary_email",
     "currency": "currency",
     "billingProfileId": "billing_profile",
-    **{f"billingAddress.{api}": f"address_{attr}" for attr, api in rules.ADDRESS_FIELDS.items()},
+    **{f"billingAddress.{api}": f"address_{attr}" for attr, api in ADDRESS_FIELDS.items()},
 }
 SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[([0-9]+)\]")
 # A row's index: ASCII digits, few enough for int() (a posted button value can be anything).
@@ -140,7 +142,7 @@ class CustomerForm(VersionedForm):
                 "primary_email": customer.primary_email or "",
                 "currency": customer.currency or "",
                 "billing_profile": pinned_profile_id or "",
-                **{f"address_{attr}": getattr(customer, f"address_{attr}") or "" for attr in rules.ADDRESS_FIELDS},
+                **{f"address_{attr}": getattr(customer, f"address_{attr}") or "" for attr in ADDRESS_FIELDS},
                 "subject_keys": customer.subject_keys or [""],
                 "metadata": [{"key": k, "value": v} for k, v in customer.metadata_.items()] or [{}],
                 "version": str(customer.version),
@@ -160,7 +162,7 @@ class CustomerForm(VersionedForm):
         """What was typed, as the rules take it. Raises Invalid for a metadata key typed twice,
         which only a form can express (a JSON object cannot hold the same key twice)."""
         metadata = metadata_from_rows(self._filled_metadata())
-        address = rules.Address(**{attr: getattr(self, f"address_{attr}").data for attr in rules.ADDRESS_FIELDS})
+        address = Address(**{attr: getattr(self, f"address_{attr}").data for attr in ADDRESS_FIELDS})
         return rules.CustomerInput(
             name=self.name.data or "",
             key=self.key.data if self.key.data and self.key.data.strip() else None,  # empty = no key
@@ -238,8 +240,6 @@ class StripeDataForm(VersionedForm):
         return cls(formdata=None, prefix=f"app-{app_id}", data=data)
 
     def to_input(self, app_id: str):
-        from app.apps.customer_data import AppDataInput
-
         return AppDataInput(
             type="stripe",
             app_id=app_id,
@@ -282,8 +282,6 @@ class InvoicingDataForm(VersionedForm):
 
     def to_input(self, app_id: str):
         """Raises Invalid for a key typed twice (which the API's JSON object cannot express)."""
-        from app.apps.customer_data import AppDataInput
-
         return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata_from_rows(self._filled()))
 
     def field_for(self, error: FieldError):

@@ -1,18 +1,18 @@
 """The customers part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
-from app.customers import rules
+from app.common import MAX_PAGE_SIZE
+from app.customers import listing, schemas
 from app.meta.openapi_parts import (
     ERRORS,
     PAGE,
-    STRING_MAP,
     conditional,
     json_response,
-    paginated,
     problem,
     query,
     ref,
     tagged,
 )
+from app.schemas import component_schemas
 
 CUSTOMER_ID_OR_KEY = {
     "name": "customerIdOrKey",
@@ -23,39 +23,6 @@ CUSTOMER_ID_OR_KEY = {
 }
 
 
-def _customer_input_schema() -> dict:
-    return {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX},
-            "key": {"type": "string", "minLength": 1, "maxLength": rules.KEY_MAX},
-            "description": {"type": "string", "maxLength": rules.DESCRIPTION_MAX},
-            "primaryEmail": {"type": "string", "format": "email"},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"},
-            "billingAddress": ref("Address"),
-            "usageAttribution": ref("CustomerUsageAttribution"),
-            "metadata": STRING_MAP,
-        },
-    }
-
-
-def _customer_schema() -> dict:
-    customer_input = _customer_input_schema()
-    return {
-        "type": "object",
-        "required": ["id", "name", "usageAttribution", "createdAt", "updatedAt"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"},
-            **customer_input["properties"],
-            "currentSubscriptionId": {"type": "string", "description": "The active subscription, if any."},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "updatedAt": {"type": "string", "format": "date-time"},
-            "deletedAt": {"type": "string", "format": "date-time"},
-        },
-    }
-
-
 PATHS = {
     "/api/v1/customers": {
         "get": {
@@ -63,14 +30,14 @@ PATHS = {
             "summary": "List customers",
             "description": (
                 "totalCount is exact for the unfiltered list. With filters it counts matches up to "
-                f"{rules.COUNT_LIMIT:,} ({rules.SEARCH_COUNT_LIMIT:,} with a name, primaryEmail or subject "
+                f"{listing.COUNT_LIMIT:,} ({listing.SEARCH_COUNT_LIMIT:,} with a name, primaryEmail or subject "
                 "filter) and then answers that number: a million matches are not counted on each call. On "
-                f"PostgreSQL, a search that its planner expects to match {rules.SURELY_MORE}× that many answers "
+                f"PostgreSQL, a search that its planner expects to match {listing.SURELY_MORE}× that many answers "
                 "the number without counting."
             ),
             "parameters": [
                 PAGE,
-                query("pageSize", {"type": "integer", "minimum": 1, "maximum": rules.MAX_PAGE_SIZE, "default": 100}),
+                query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
                 query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
                 query(
                     "orderBy",
@@ -145,30 +112,4 @@ PATHS = {
     },
 }
 
-SCHEMAS = {
-    "Customer": _customer_schema(),
-    "CustomerCreate": _customer_input_schema(),
-    "Address": {
-        "type": "object",
-        "properties": {
-            "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"},
-            "postalCode": {"type": "string"},
-            "state": {"type": "string"},
-            "city": {"type": "string"},
-            "line1": {"type": "string"},
-            "line2": {"type": "string"},
-            "phoneNumber": {"type": "string"},
-        },
-    },
-    "CustomerUsageAttribution": {
-        "type": "object",
-        "required": ["subjectKeys"],
-        "properties": {
-            "subjectKeys": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1, "maxLength": rules.SUBJECT_MAX},
-            }
-        },
-    },
-    "CustomerPaginatedResponse": paginated("Customer"),
-}
+SCHEMAS = component_schemas(*schemas.SHAPES)

@@ -122,7 +122,7 @@ class Listing:
     where: list[ColumnElement]
     count_source: object = None
     window: Callable[[list[ColumnElement], bool, int, tuple | None], list[ColumnElement]] | None = None
-    shape: tuple | None = None  # names a listing whose conditions hold no values (see rules._walk)
+    shape: tuple | None = None  # names a listing whose conditions hold no values (see listing._walk)
 
 
 def _name_window(live: ColumnElement, where: list, descending: bool, limit: int, position: tuple | None) -> list:

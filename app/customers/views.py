@@ -13,7 +13,7 @@ from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
-from app.customers import rules
+from app.customers import lifecycle, listing, rules
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
@@ -23,7 +23,7 @@ from app.pages import page_or_fragment
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
 from app.plans.models import Plan
-from app.problems import Conflict, Problem, StaleEdit
+from app.problems import Conflict, FieldError, Invalid, Problem, StaleEdit
 from app.reference import countries, currencies
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -128,7 +128,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
     profiles = billing_rules.live_profiles()
     state = _list_state({p.id for p in profiles})
     order_by, descending = SORTS[state["sort"]]
-    filters = rules.CustomerFilters(
+    filters = listing.CustomerFilters(
         search=state["q"] or None,
         currency=state["currency"] or None,
         plan_key=state["plan"] or None,
@@ -136,7 +136,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         include_deleted=bool(state["deleted"]),
         billing_profile_id=state["billing_profile"] or None,
     )
-    page = rules.list_customers(
+    page = listing.list_customers(
         filters, state["page"], state["size"], order_by, descending, state["after"] or None, load=_list_rows
     )
     if not page.items and page.total and state["page"] > page.pages:
@@ -218,24 +218,9 @@ def _lock_currency(form: CustomerForm, customer) -> None:
         form.currency_lock = subscription
 
 
-def _save_billing_profile(form: CustomerForm, customer) -> None:
-    """Pin the saved customer to the chosen profile, or let it follow the default (no write if
-    nothing changed). Raises Invalid (the profile was deleted meanwhile) or StaleEdit (someone else
-    changed the choice since the form was read: it would be undone)."""
-    chosen = form.billing_profile.data or None
-    current = overrides.effective(customer)
-    expected = form.expected_billing_version  # None for a new customer: it has no choice to lose
-    if chosen is None and current.override is not None:
-        overrides.unpin(customer.id, expected_version=expected)
-    elif chosen is not None and (not current.pinned or current.override.billing_profile_id != chosen):
-        overrides.pin(customer.id, chosen, expected_version=expected)
-
-
 def _handle_post(form: CustomerForm, save, customer=None):
-    """The shared POST path of create and edit: row buttons, then save through the rules.
-
-    The billing profile choice is checked first (a refused one saves nothing), then saved after the
-    customer through the overrides rules."""
+    """The shared POST path of create and edit: row buttons, then save the customer and its
+    billing profile choice through the rules, in one transaction."""
     action = request.form.get("action", "save")
     form.changed_rows = form.apply_row_action(action)
     if form.changed_rows:
@@ -243,26 +228,25 @@ def _handle_post(form: CustomerForm, save, customer=None):
     if customer is not None and form.missing_version():  # an edit without it would save blindly
         return _render_form(form, customer, 400)
     try:
-        overrides.check_profile(form.billing_profile.data or None)
-        saved = save(form)
-    except StaleEdit as problem:
+        saved = lifecycle.save_with_billing(
+            lambda: save(form), form.billing_profile.data or None, form.expected_billing_version
+        )
+    except StaleEdit as problem:  # the customer or its billing choice changed since the form was read
+        if customer is None:  # a new customer has no choice to lose: only a race could say so
+            form.show_problem(problem)
+            return _render_form(form, customer, 409)
         current = rules.get(customer.id)
-        form.version.data = str(current.version)  # saving again, after seeing theirs, is deliberate
+        # Saving again, after seeing theirs, is deliberate: the form takes the versions read now.
+        form.billing_version.data = str(overrides.version(overrides.effective(current).override))
+        if str(current.version) == form.version.data:  # only the billing choice changed: say so beside it
+            form.show_problem(Invalid([FieldError("billingProfileId", "stale", problem.detail)]))
+            return _render_form(form, customer, 409)
+        form.version.data = str(current.version)
         form.form_errors_extra.append(problem)
         return _render_form(form, customer, 409, stale_current=current)
     except Problem as problem:
         form.show_problem(problem)
         return _render_form(form, customer, 422)
-    try:
-        _save_billing_profile(form, saved)
-    except Problem as problem:
-        # The profile went between the check and the pin, or someone else changed the choice: the
-        # customer is saved, the choice is not. Show the saved customer's edit form at the versions
-        # saved now (saving again, having been told, is deliberate), the refusal beside the choice.
-        form.version.data = str(saved.version)
-        form.billing_version.data = str(overrides.version(overrides.effective(saved).override))
-        form.show_problem(problem)
-        return _render_form(form, saved, 409 if isinstance(problem, StaleEdit) else 422)
     if action == "save_add":
         flash(f"Customer “{saved.name}” saved. Add another one below.", "success")
         return redirect(url_for(".create"), 303)
@@ -397,7 +381,7 @@ def edit(customer_id: str):
         form = CustomerForm()
         _lock_currency(form, customer)
         return _handle_post(
-            form, lambda f: rules.replace(customer.id, f.to_input(), expected_version=f.expected_version), customer
+            form, lambda f: lifecycle.replace(customer.id, f.to_input(), expected_version=f.expected_version), customer
         )
     effective = overrides.effective(customer)
     form = CustomerForm.for_customer(
@@ -418,7 +402,7 @@ def delete(customer_id: str):
     status, refusal = 200, None
     if request.method == "POST":
         try:
-            rules.delete(customer.id)
+            lifecycle.delete(customer.id)
         except Conflict as problem:  # it has an active subscription: the page says so
             status, refusal = problem.status, problem
         else:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
-from app.customers.rules import Page
+from app.common import Page
 from app.extensions import db
 from app.history.models import Change
 from app.text_rules import bad_characters

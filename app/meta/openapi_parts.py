@@ -1,6 +1,6 @@
 """Building blocks shared by each area's part of the OpenAPI document."""
 
-from app.customers.rules import METADATA_MAX_KEYS, METADATA_VALUE_MAX
+from app.common import METADATA_MAX_KEYS, METADATA_VALUE_MAX
 from app.numbers import MAX_PAGE
 
 

@@ -19,7 +19,7 @@ from app.apiutil import (
     timestamp,
     without_nulls,
 )
-from app.customers.rules import MAX_PAGE_SIZE
+from app.common import MAX_PAGE_SIZE
 from app.etags import conditional, expected_version, tagged
 from app.plans import rules
 from app.plans.models import Plan, Subscription

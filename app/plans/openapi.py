@@ -1,7 +1,7 @@
 """The plans and subscriptions part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
+from app.common import MAX_PAGE_SIZE
 from app.customers.openapi import CUSTOMER_ID_OR_KEY
-from app.customers.rules import MAX_PAGE_SIZE
 from app.meta.openapi_parts import (
     ERRORS,
     PAGE,

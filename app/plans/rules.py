@@ -21,14 +21,14 @@ from sqlalchemy import Select, bindparam, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 from ulid import ULID
 
+from app.common import Page
 from app.customers import rules as customer_rules
 from app.customers.models import Customer
-from app.customers.rules import Page
 from app.extensions import db, utcnow
 from app.plans.models import CADENCE_PATTERN, Plan, Subscription, format_amount
-from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, refuse_stale
+from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from app.reference import currencies
-from app.store import unit_of_work
+from app.store import refuse_stale, unit_of_work
 from app.text_rules import bad_characters, check_text
 
 KEY_MAX = 64

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from app.auth import SECURITY_HEADERS
-from app.customers import rules
+from app.customers import listing
 
 
 @pytest.mark.parametrize("url", ["/login", "/customers/", "/customers/nope", "/api/v1/customers", "/api/v1/nope"])
@@ -49,7 +49,7 @@ def test_an_unexpected_error_shows_no_stack_trace(client, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(rules, "list_customers", explode)
+    monkeypatch.setattr(listing, "list_customers", explode)
     page = client.get("/customers/")
     assert page.status_code == 500 and "Something went wrong on our side" in page.text
     api = client.get("/api/v1/customers")

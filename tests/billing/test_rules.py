@@ -11,7 +11,7 @@ from app.apps.models import InstalledApp
 from app.billing import rules
 from app.billing.models import BillingProfile
 from app.billing.rules import AppIds, ProfileInput, Supplier, Workflow
-from app.customers.rules import Address
+from app.common import Address
 from app.extensions import db
 from app.ids import new_id
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed, StaleEdit

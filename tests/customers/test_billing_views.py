@@ -87,6 +87,26 @@ def test_a_deleted_profile_is_refused_beside_the_field_and_nothing_is_saved(csrf
     assert "No customers yet" in text(csrf_client.get("/customers/"))
 
 
+def test_an_edit_whose_billing_choice_is_refused_saves_nothing(csrf_client, app, stripe):
+    """The customer and its billing choice are saved in one transaction: when someone else changed
+    the choice since the form was read, the renamed customer is not saved either."""
+    created = post(csrf_client, "/customers/new", customer_form())
+    customer_id = created.headers["Location"].rsplit("/", 1)[1]
+    edit = csrf_client.get(f"/customers/{customer_id}/edit")
+    versions = dict(re.findall(r'name="((?:billing_)?version)" type="hidden" value="(\d+)"', edit.text))
+    with app.app_context():
+        overrides.pin(customer_id, stripe[1])  # someone else pins it meanwhile
+
+    response = post(
+        csrf_client, f"/customers/{customer_id}/edit", customer_form(name="Renamed", billing_profile="", **versions)
+    )
+    assert response.status_code == 409
+    assert "billing override of customer" in text(response) and "changed by someone else" in text(response)
+    assert 'value="Renamed"' in response.text and 'id="billing_profile-error"' in response.text
+    assert "Renamed" not in text(csrf_client.get(f"/customers/{customer_id}"))
+    assert pinned_id(app, customer_id) == stripe[1]
+
+
 # --- The list ------------------------------------------------------------------------------
 
 

@@ -7,8 +7,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
+from app import common
+from app.customers import lifecycle as customer_lifecycle
+from app.customers import listing as customer_listing
 from app.customers import rules
-from app.customers.rules import CustomerFilters, CustomerInput
+from app.customers.listing import CustomerFilters
+from app.customers.rules import CustomerInput
 from app.extensions import db
 from app.text_rules import sort_key
 
@@ -20,7 +24,7 @@ def make(name, key=None, subjects=(), **fields):
 
 
 def names(**filters):
-    return sorted(c.name for c in rules.list_customers(CustomerFilters(**filters), page_size=1000).items)
+    return sorted(c.name for c in customer_listing.list_customers(CustomerFilters(**filters), page_size=1000).items)
 
 
 def test_search_finds_fragments_in_any_field_case_insensitively():
@@ -59,19 +63,21 @@ def test_a_subject_fragment_matches_whole_not_by_its_halves():
 
 def test_the_index_follows_every_write():
     customer = make("Before Rename", key="k1", subjects=["alpha-subject"])
-    rules.replace(customer.id, CustomerInput(name="After Rename", key="k1", subject_keys=["beta-subject"]))
+    customer_lifecycle.replace(customer.id, CustomerInput(name="After Rename", key="k1", subject_keys=["beta-subject"]))
     assert names(search="before") == [] and names(search="after ren") == ["After Rename"]
     assert names(subject="alpha") == [] and names(subject="beta-sub") == ["After Rename"]
-    rules.delete(customer.id)
+    customer_lifecycle.delete(customer.id)
     assert names(search="after ren") == [] and names(search="after ren", include_deleted=True) == ["After Rename"]
 
 
 def test_the_subject_index_follows_keys_becoming_subjects_and_back():
     customer = make("Flips", key="key-one", subjects=["meter-one"])
     assert names(subject="key-on") == []  # a key alone is not a subject
-    rules.replace(customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["key-one", "meter-one"]))
+    customer_lifecycle.replace(
+        customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["key-one", "meter-one"])
+    )
     assert names(subject="key-on") == ["Flips"] and names(subject="meter-o") == ["Flips"]
-    rules.replace(customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["meter-two"]))
+    customer_lifecycle.replace(customer.id, CustomerInput(name="Flips", key="key-one", subject_keys=["meter-two"]))
     assert names(subject="key-on") == [] and names(subject="meter-o") == [] and names(subject="meter-t") == ["Flips"]
     assert names(subject="meter-t", search="flip") == ["Flips"] and names(subject="meter-t", search="other") == []
 
@@ -79,21 +85,21 @@ def test_the_subject_index_follows_keys_becoming_subjects_and_back():
 def test_totals_are_kept_exactly_through_creates_and_deletes():
     for i in range(5):
         make(f"C{i}", key=f"k{i}")
-    rules.delete("k0")
-    assert rules.list_customers(CustomerFilters()).total == 4
-    assert rules.list_customers(CustomerFilters(include_deleted=True)).total == 5
+    customer_lifecycle.delete("k0")
+    assert customer_listing.list_customers(CustomerFilters()).total == 4
+    assert customer_listing.list_customers(CustomerFilters(include_deleted=True)).total == 5
     live, deleted = db.session.execute(text("SELECT live, deleted FROM customer_counts")).one()
     assert (live, deleted) == (4, 1)
 
 
 def test_filtered_totals_stop_counting_at_the_limit(monkeypatch):
-    monkeypatch.setattr(rules, "COUNT_LIMIT", 4)
-    monkeypatch.setattr(rules, "SEARCH_COUNT_LIMIT", 3)
+    monkeypatch.setattr(customer_listing, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(customer_listing, "SEARCH_COUNT_LIMIT", 3)
     for i in range(6):
         make(f"Match {i}", key=f"m{i}", currency="EUR")
-    page = rules.list_customers(CustomerFilters(search="match"), page_size=2)
+    page = customer_listing.list_customers(CustomerFilters(search="match"), page_size=2)
     assert (page.total, page.total_is_lower_bound) == (3, True)
-    page = rules.list_customers(CustomerFilters(currency="EUR"), page_size=2)
+    page = customer_listing.list_customers(CustomerFilters(currency="EUR"), page_size=2)
     assert (page.total, page.total_is_lower_bound) == (4, True)
 
 
@@ -104,36 +110,38 @@ def test_keyset_pages_equal_offset_pages(order_by, descending):
     for i in range(38):
         make(f"Customer {i % 7}", key=f"k{i:02d}")  # repeated names: the id breaks ties
     filters = CustomerFilters()
-    by_offset = [[c.id for c in rules.list_customers(filters, p, 5, order_by, descending).items] for p in range(1, 9)]
+    by_offset = [
+        [c.id for c in customer_listing.list_customers(filters, p, 5, order_by, descending).items] for p in range(1, 9)
+    ]
     walked, cursor = [], None
     for p in range(1, 9):
-        page = rules.list_customers(filters, p, 5, order_by, descending, after=cursor)
+        page = customer_listing.list_customers(filters, p, 5, order_by, descending, after=cursor)
         walked.append([c.id for c in page.items])
         cursor = page.cursors.get(p + 1)
     assert walked == by_offset
     # Jumping through the cursors offered for pages two back, two ahead and the last (three rows)
     # lands right too, and so does going back a page at a time.
-    middle = rules.list_customers(filters, 4, 5, order_by, descending, after=None)
+    middle = customer_listing.list_customers(filters, 4, 5, order_by, descending, after=None)
     for target, cursor in middle.cursors.items():
-        jumped = rules.list_customers(filters, target, 5, order_by, descending, after=cursor)
+        jumped = customer_listing.list_customers(filters, target, 5, order_by, descending, after=cursor)
         assert [c.id for c in jumped.items] == by_offset[target - 1], target
     assert set(middle.cursors) == {1, 2, 3, 5, 6, 8}
-    page = rules.list_customers(filters, 8, 5, order_by, descending, after=middle.cursors[8])
+    page = customer_listing.list_customers(filters, 8, 5, order_by, descending, after=middle.cursors[8])
     for p in range(7, 0, -1):
-        page = rules.list_customers(filters, p, 5, order_by, descending, after=page.cursors.get(p))
+        page = customer_listing.list_customers(filters, p, 5, order_by, descending, after=page.cursors.get(p))
         assert [c.id for c in page.items] == by_offset[p - 1], p
 
 
 def test_a_link_back_over_more_rows_than_remain_falls_back_to_the_offset():
     for i in range(16):
         make(f"C{i:02d}", key=f"k{i:02d}")
-    fourth = rules.list_customers(CustomerFilters(), 4, 4)
+    fourth = customer_listing.list_customers(CustomerFilters(), 4, 4)
     assert [c.name for c in fourth.items] == ["C12", "C13", "C14", "C15"]
     for i in range(6):
-        rules.delete(f"k{i:02d}")
+        customer_lifecycle.delete(f"k{i:02d}")
     # Page 2's link counts eight rows back from C12, and only six (C06–C11) lie before it now:
     # page 2 is then the fifth to eighth rows that remain.
-    second = rules.list_customers(CustomerFilters(), 2, 4, after=fourth.cursors[2])
+    second = customer_listing.list_customers(CustomerFilters(), 2, 4, after=fourth.cursors[2])
     assert [c.name for c in second.items] == ["C10", "C11", "C12", "C13"]
 
 
@@ -145,19 +153,19 @@ def test_a_page_is_loaded_by_the_callers_loader_on_every_path():
         return {i: SimpleNamespace(id=i, name="loaded") for i in ids}
 
     # The walk, and the key's direct read of its one customer.
-    assert rules.list_customers(CustomerFilters(name="one"), load=load).items == [
+    assert customer_listing.list_customers(CustomerFilters(name="one"), load=load).items == [
         SimpleNamespace(id=one.id, name="loaded")
     ]
-    assert rules.list_customers(CustomerFilters(key="k1"), load=load).items == [
+    assert customer_listing.list_customers(CustomerFilters(key="k1"), load=load).items == [
         SimpleNamespace(id=one.id, name="loaded")
     ]
-    assert rules.list_customers(CustomerFilters(key="none"), load=load).items == []
+    assert customer_listing.list_customers(CustomerFilters(key="none"), load=load).items == []
 
 
 def test_a_mangled_cursor_falls_back_to_the_offset():
     for i in range(6):
         make(f"C{i}", key=f"k{i}")
-    page = rules.list_customers(CustomerFilters(), 2, 3, after="not-a-cursor")
+    page = customer_listing.list_customers(CustomerFilters(), 2, 3, after="not-a-cursor")
     assert [c.name for c in page.items] == ["C3", "C4", "C5"]
 
 
@@ -199,13 +207,13 @@ def test_search_pages_sorts_and_filters_through_the_index():
     for i in range(12):
         make(f"Logistics {i:02d}", key=f"l{i:02d}", currency="EUR" if i % 2 else "USD")
     make("Other", key="other")
-    rules.delete("l00")
-    first = rules.list_customers(CustomerFilters(search="logist"), 1, 5)
+    customer_lifecycle.delete("l00")
+    first = customer_listing.list_customers(CustomerFilters(search="logist"), 1, 5)
     assert [c.name for c in first.items] == [f"Logistics {i:02d}" for i in range(1, 6)]
     assert (first.total, first.total_is_lower_bound) == (11, False)
-    second = rules.list_customers(CustomerFilters(search="logist"), 2, 5, after=first.cursors[2])
+    second = customer_listing.list_customers(CustomerFilters(search="logist"), 2, 5, after=first.cursors[2])
     assert [c.name for c in second.items] == [f"Logistics {i:02d}" for i in range(6, 11)]
-    newest = rules.list_customers(CustomerFilters(search="logist"), 1, 3, "createdAt", descending=True)
+    newest = customer_listing.list_customers(CustomerFilters(search="logist"), 1, 3, "createdAt", descending=True)
     assert [c.name for c in newest.items] == ["Logistics 11", "Logistics 10", "Logistics 09"]
     assert names(search="logist", currency="EUR") == [f"Logistics {i:02d}" for i in range(1, 12, 2)]
     assert names(search="logist", include_deleted=True)[0] == "Logistics 00"
@@ -230,19 +238,21 @@ SEARCH_NAMES = [
 @pytest.mark.parametrize("descending", [False, True])
 def test_search_pages_by_name_walk_every_match_in_order(descending):
     made = [make(name, key=f"s{i:02d}") for i, name in enumerate(SEARCH_NAMES)]
-    rules.replace(made[0].id, CustomerInput(name="Zz Logistics renamed", key="s00"))
-    rules.delete("s01")
-    matches = [c for c in rules.list_customers(CustomerFilters(), page_size=1000).items if "ogist" in c.name]
+    customer_lifecycle.replace(made[0].id, CustomerInput(name="Zz Logistics renamed", key="s00"))
+    customer_lifecycle.delete("s01")
+    matches = [c for c in customer_listing.list_customers(CustomerFilters(), page_size=1000).items if "ogist" in c.name]
     expected = [(c.name, c.id) for c in sorted(matches, key=lambda c: (sort_key(c.name), c.id), reverse=descending)]
     for size in (1, 2, 3, 5):
         walked, cursor, page_number = [], None, 1
         while True:
-            page = rules.list_customers(CustomerFilters(search="OGIST"), page_number, size, "name", descending, cursor)
+            page = customer_listing.list_customers(
+                CustomerFilters(search="OGIST"), page_number, size, "name", descending, cursor
+            )
             assert [(c.name, c.id) for c in page.items] == expected[(page_number - 1) * size :][:size]
             walked += page.items
             two_ahead = page.cursors.get(page_number + 2)  # the pager's link two pages on
             if two_ahead:
-                jumped = rules.list_customers(
+                jumped = customer_listing.list_customers(
                     CustomerFilters(search="ogist"), page_number + 2, size, "name", descending, two_ahead
                 )
                 assert [(c.name, c.id) for c in jumped.items] == expected[(page_number + 1) * size :][:size]
@@ -251,7 +261,7 @@ def test_search_pages_by_name_walk_every_match_in_order(descending):
                 break
             page_number += 1
         assert len(walked) == len(expected), size
-        by_offset = rules.list_customers(CustomerFilters(search="ogist"), 3, size, "name", descending)
+        by_offset = customer_listing.list_customers(CustomerFilters(search="ogist"), 3, size, "name", descending)
         assert [(c.name, c.id) for c in by_offset.items] == expected[2 * size :][:size]
 
 
@@ -268,12 +278,12 @@ def test_a_search_the_planner_expects_to_match_thousands_is_not_counted(count_qu
     db.session.commit()
     db.session.execute(text("ANALYZE customers"))
     count_queries.clear()
-    page = rules.list_customers(CustomerFilters(search="logistics"), 1, 50)
-    assert (page.total, page.total_is_lower_bound) == (rules.SEARCH_COUNT_LIMIT, True)
+    page = customer_listing.list_customers(CustomerFilters(search="logistics"), 1, 50)
+    assert (page.total, page.total_is_lower_bound) == (customer_listing.SEARCH_COUNT_LIMIT, True)
     assert [c.name for c in page.items[:3]] == ["Logistics 1", "Logistics 10", "Logistics 100"]
     assert not [q for q in count_queries if "count(" in q]
     # A fragment the planner expects in few names is counted exactly: 1100 and 11000–11009.
-    assert rules.list_customers(CustomerFilters(search="logistics 1100"), 1, 5).total == 11
+    assert customer_listing.list_customers(CustomerFilters(search="logistics 1100"), 1, 5).total == 11
 
 
 def test_a_common_fragment_walks_the_live_names_in_order(app):
@@ -298,7 +308,7 @@ def test_a_common_fragment_walks_the_live_names_in_order(app):
 
     sa.event.listen(db.engine, "before_cursor_execute", keep_the_walk)
     try:
-        page = rules.list_customers(CustomerFilters(search="meter-1"), 1, 50)
+        page = customer_listing.list_customers(CustomerFilters(search="meter-1"), 1, 50)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", keep_the_walk)
     assert [c.name for c in page.items[:2]] == ["Customer 1", "Customer 10"]
@@ -317,12 +327,12 @@ def test_the_largest_customer_is_saved_and_listed():
     def text_of(n: int) -> str:
         return "".join(rng.choice(letters) for _ in range(n))
 
-    subjects = [text_of(rules.SUBJECT_MAX) for _ in range(20)]
+    subjects = [text_of(common.SUBJECT_MAX) for _ in range(20)]
     created = rules.create(
-        CustomerInput(name=text_of(rules.NAME_MAX), key=text_of(rules.KEY_MAX), subject_keys=subjects)
+        CustomerInput(name=text_of(common.NAME_MAX), key=text_of(common.KEY_MAX), subject_keys=subjects)
     )
-    assert [c.id for c in rules.list_customers(CustomerFilters()).items] == [created.id]
-    assert rules.list_customers(CustomerFilters(subject=subjects[-1][5:40])).items[0].id == created.id
+    assert [c.id for c in customer_listing.list_customers(CustomerFilters()).items] == [created.id]
+    assert customer_listing.list_customers(CustomerFilters(subject=subjects[-1][5:40])).items[0].id == created.id
 
 
 def test_search_index_ids_follow_the_name_prefix():
@@ -334,8 +344,8 @@ def test_search_index_ids_follow_the_name_prefix():
 
     for i, name in enumerate(SEARCH_NAMES):
         make(name, key=f"p{i:02d}")
-    rules.replace("p00", CustomerInput(name="Renamed", key="p00"))
-    rules.delete("p01")
+    customer_lifecycle.replace("p00", CustomerInput(name="Renamed", key="p00"))
+    customer_lifecycle.delete("p01")
     rows = db.session.execute(
         text(
             "SELECT d.id, c.sort_name, c.deleted_at IS NOT NULL FROM customer_search_docs d "

@@ -2,8 +2,12 @@
 
 import pytest
 
+from app.common import Address
+from app.customers import lifecycle as customer_lifecycle
+from app.customers import listing as customer_listing
 from app.customers import rules
-from app.customers.rules import Address, CustomerFilters, CustomerInput
+from app.customers.listing import CustomerFilters
+from app.customers.rules import CustomerInput
 from app.problems import Conflict, Invalid, NotFound, PreconditionFailed, StaleEdit
 from tests.helpers import fields_of
 
@@ -120,7 +124,7 @@ def test_key_may_not_equal_any_customer_id():
 
 def test_soft_delete_frees_key_and_subjects_and_keeps_the_customer_readable():
     customer = make(key="acme", subjects=["acme", "acme-eu"])
-    rules.delete("acme")
+    customer_lifecycle.delete("acme")
     assert rules.get(customer.id).deleted_at is not None
     with pytest.raises(NotFound):
         rules.get("acme")  # a key finds live customers only
@@ -131,16 +135,16 @@ def test_soft_delete_frees_key_and_subjects_and_keeps_the_customer_readable():
 
 def test_writes_to_a_deleted_customer_are_refused():
     customer = make()
-    rules.delete(customer.id)
+    customer_lifecycle.delete(customer.id)
     with pytest.raises(PreconditionFailed):
-        rules.replace(customer.id, CustomerInput(name="x", key="x"))
+        customer_lifecycle.replace(customer.id, CustomerInput(name="x", key="x"))
     with pytest.raises(PreconditionFailed):
-        rules.delete(customer.id)
+        customer_lifecycle.delete(customer.id)
 
 
 def test_replace_clears_omitted_fields_and_keeps_own_values():
     customer = make(key="acme", subjects=["acme", "b"], currency="USD", metadata={"a": "1"})
-    replaced = rules.replace("acme", CustomerInput(name="Acme 2", key="acme", subject_keys=["b", "c"]))
+    replaced = customer_lifecycle.replace("acme", CustomerInput(name="Acme 2", key="acme", subject_keys=["b", "c"]))
     assert replaced.id == customer.id
     assert replaced.currency is None and replaced.metadata_ == {}
     assert replaced.subject_keys == ["b", "c"]
@@ -149,15 +153,15 @@ def test_replace_clears_omitted_fields_and_keeps_own_values():
 
 def test_replace_can_swap_key_and_subject_roles():
     make(key="a", subjects=["b"])
-    swapped = rules.replace("a", CustomerInput(name="Acme", key="b", subject_keys=["a"]))
+    swapped = customer_lifecycle.replace("a", CustomerInput(name="Acme", key="b", subject_keys=["a"]))
     assert swapped.key == "b" and swapped.subject_keys == ["a"]
 
 
 def test_replace_from_a_stale_copy_is_refused():
     customer = make()
-    rules.replace(customer.id, CustomerInput(name="First edit", key="acme"), expected_version=1)
+    customer_lifecycle.replace(customer.id, CustomerInput(name="First edit", key="acme"), expected_version=1)
     with pytest.raises(StaleEdit):
-        rules.replace(customer.id, CustomerInput(name="Second edit", key="acme"), expected_version=1)
+        customer_lifecycle.replace(customer.id, CustomerInput(name="Second edit", key="acme"), expected_version=1)
     assert rules.get(customer.id).name == "First edit"
 
 
@@ -172,12 +176,15 @@ def test_list_filters_and_orders():
     make(name="Bravo", key="b", subjects=["shared-subject-1"], currency="EUR", primary_email="ops@bravo.example")
     make(name="alpha", key="a", currency="USD")
     deleted = make(name="Charlie", key="c")
-    rules.delete(deleted.id)
+    customer_lifecycle.delete(deleted.id)
 
     def names(**kw):
         order = kw.pop("order_by", "name")
         desc = kw.pop("descending", False)
-        return [c.name for c in rules.list_customers(CustomerFilters(**kw), order_by=order, descending=desc).items]
+        return [
+            c.name
+            for c in customer_listing.list_customers(CustomerFilters(**kw), order_by=order, descending=desc).items
+        ]
 
     assert names() == ["alpha", "Bravo"]  # as people sort names, not by code point
     assert names(include_deleted=True, order_by="createdAt") == ["Bravo", "alpha", "Charlie"]
@@ -197,6 +204,6 @@ def test_list_filters_and_orders():
 def test_paging_counts_and_slices():
     for i in range(7):
         make(name=f"Customer {i}", key=f"k{i}")
-    page = rules.list_customers(CustomerFilters(), page=2, page_size=3)
+    page = customer_listing.list_customers(CustomerFilters(), page=2, page_size=3)
     assert [c.key for c in page.items] == ["k3", "k4", "k5"]
     assert (page.total, page.first, page.last, page.pages) == (7, 4, 6, 3)

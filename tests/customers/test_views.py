@@ -3,6 +3,7 @@
 import re
 from html import unescape
 
+from app.customers import lifecycle as customer_lifecycle
 from app.customers import rules
 from app.customers.rules import CustomerInput
 from tests.helpers import HTMX, field_errors, make, post, text
@@ -212,7 +213,7 @@ def test_edit_saves_and_a_stale_edit_is_refused_showing_current_values(csrf_clie
     assert 'value="Acme"' in form.text and 'name="version"' in form.text
     # Someone else saves first.
     with app.app_context():
-        rules.replace(customer_id, CustomerInput(name="Acme by someone else", key="acme"))
+        customer_lifecycle.replace(customer_id, CustomerInput(name="Acme by someone else", key="acme"))
     stale = post(
         csrf_client,
         f"/customers/{customer_id}/edit",

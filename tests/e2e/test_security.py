@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.customers.rules import Address
+from app.common import Address
 from tests.conftest import PASSWORD
 
 # Each payload runs script if it is ever rendered as markup: it opens a dialog and sets a flag.

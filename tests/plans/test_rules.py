@@ -4,8 +4,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.customers import lifecycle as customer_lifecycle
+from app.customers import listing as customer_listing
 from app.customers import rules as customers
-from app.customers.rules import CustomerFilters, CustomerInput
+from app.customers.listing import CustomerFilters
+from app.customers.rules import CustomerInput
 from app.extensions import db, utcnow
 from app.plans import rules
 from app.plans.models import Subscription, describe_cadence
@@ -349,7 +352,7 @@ def test_subscribe_needs_a_live_plan_and_a_live_customer():
         rules.subscribe("nope", customer_id=acme.id)
     with pytest.raises(Invalid):
         rules.subscribe("", customer_id=acme.id)
-    customers.delete(acme.id)
+    customer_lifecycle.delete(acme.id)
     with pytest.raises(PreconditionFailed):
         rules.subscribe("pro", customer_id=acme.id)
 
@@ -432,12 +435,12 @@ def test_a_subscribed_customer_cannot_be_deleted_until_cancelled():
     plan(key="pro", name="Pro")
     subscription = rules.subscribe("pro", customer_id=acme.id)
     with pytest.raises(Conflict) as e:
-        customers.delete(acme.id)
+        customer_lifecycle.delete(acme.id)
     assert fields_of(e.value) == {"currentSubscriptionId": "active_subscription"}
     assert '"Pro"' in e.value.detail and subscription.id in e.value.detail
     assert customers.get(acme.id).deleted_at is None
     rules.cancel(subscription.id)
-    assert customers.delete(acme.id).deleted_at is not None
+    assert customer_lifecycle.delete(acme.id).deleted_at is not None
 
 
 def test_a_subscribed_customers_currency_is_locked():
@@ -446,15 +449,17 @@ def test_a_subscribed_customers_currency_is_locked():
     subscription = rules.subscribe("pro", customer_id=acme.id)
     for currency in ("USD", None):
         with pytest.raises(Conflict) as e:
-            customers.replace(acme.id, CustomerInput(name="Acme", key="acme", currency=currency))
+            customer_lifecycle.replace(acme.id, CustomerInput(name="Acme", key="acme", currency=currency))
         assert fields_of(e.value) == {"currency": "locked_by_subscription"} and subscription.id in e.value.detail
     # Other changes are fine, and a bad field is reported together with the lock.
-    assert customers.replace(acme.id, CustomerInput(name="Acme 2", key="acme", currency="EUR")).name == "Acme 2"
+    assert (
+        customer_lifecycle.replace(acme.id, CustomerInput(name="Acme 2", key="acme", currency="EUR")).name == "Acme 2"
+    )
     with pytest.raises(Invalid) as e:
-        customers.replace(acme.id, CustomerInput(name="", key="acme", currency="USD"))
+        customer_lifecycle.replace(acme.id, CustomerInput(name="", key="acme", currency="USD"))
     assert fields_of(e.value) == {"name": "required", "currency": "locked_by_subscription"}
     rules.cancel(subscription.id)
-    assert customers.replace(acme.id, CustomerInput(name="Acme", key="acme", currency="USD")).currency == "USD"
+    assert customer_lifecycle.replace(acme.id, CustomerInput(name="Acme", key="acme", currency="USD")).currency == "USD"
 
 
 def test_an_edit_from_before_the_subscription_is_stale():
@@ -464,7 +469,7 @@ def test_an_edit_from_before_the_subscription_is_stale():
     loaded_version = acme.version
     rules.subscribe("pro", customer_id=acme.id)
     with pytest.raises(StaleEdit):
-        customers.replace(acme.id, CustomerInput(name="Acme", key="acme", currency="EUR"), loaded_version)
+        customer_lifecycle.replace(acme.id, CustomerInput(name="Acme", key="acme", currency="EUR"), loaded_version)
 
 
 # --- Lists --------------------------------------------------------------------------------------
@@ -481,7 +486,7 @@ def test_customers_are_filtered_by_the_key_of_their_current_plan():
     rules.change_plan(ended.id, "basic")
 
     def names(plan_key):
-        return [c.name for c in customers.list_customers(CustomerFilters(plan_key=plan_key)).items]
+        return [c.name for c in customer_listing.list_customers(CustomerFilters(plan_key=plan_key)).items]
 
     assert names("pro") == ["A"] and names("basic") == ["B", "D"] and names("nope") == []
 
