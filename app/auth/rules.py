@@ -244,16 +244,18 @@ def log_in(username: str, password: str, address: str, now: datetime | None = No
         _unknown_user_hash[method] = generate_password_hash(secrets.token_hex(16), method=method)
     stored = operator.password_hash if operator else _unknown_user_hash[method]
     if check_password_hash(stored, password or "") and operator is not None and operator.is_active:
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.scope == "account", LoginAttempt.value == username))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(
+                delete(LoginAttempt).where(LoginAttempt.scope == "account", LoginAttempt.value == username)
+            )
         return operator
 
-    db.session.add_all(
-        [LoginAttempt(scope="account", value=username, at=now), LoginAttempt(scope="address", value=address, at=now)]
-    )
-    # Failures older than the window no longer count: clearing them keeps the table small.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
-    db.session.commit()
+    with unit_of_work():
+        db.session.add_all(
+            [LoginAttempt(scope="account", value=username, at=now), LoginAttempt(scope="address", value=address, at=now)]
+        )
+        # Failures older than the window no longer count: clearing them keeps the table small.
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
     raise LoginRefused("The username or password is not right.")
 
 
@@ -290,9 +292,9 @@ def create_token(name: str, role: str) -> tuple[ApiToken, str]:
         created_at=utcnow(),
         created_by=history.current_actor().name,
     )
-    db.session.add(token)
-    history.record("api_token", token.id, "create", {}, token_snapshot(token))
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(token)
+        history.record("api_token", token.id, "create", {}, token_snapshot(token))
     return token, secret
 
 
@@ -301,9 +303,9 @@ def revoke_token(token_id: str) -> ApiToken:
     token = get_by_id(ApiToken, token_id, "API token")
     if token.revoked_at is None:
         before = token_snapshot(token)
-        token.revoked_at = utcnow()
-        history.record("api_token", token.id, "update", before, token_snapshot(token))
-        db.session.commit()
+        with unit_of_work():
+            token.revoked_at = utcnow()
+            history.record("api_token", token.id, "update", before, token_snapshot(token))
     return token
 
 
@@ -316,8 +318,8 @@ def token_for(secret: str | None) -> Row | None:
     if token is not None:
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-            db.session.commit()
+            with unit_of_work():
+                db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
 
 
