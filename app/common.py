@@ -7,11 +7,13 @@ from dataclasses import dataclass, field, fields
 
 from app.problems import FieldError
 from app.reference import countries
-from app.text_rules import check_text
+from app.text_rules import check_identifier, check_text
 
 NAME_MAX = 256
 KEY_MAX = 256
 SUBJECT_MAX = 256
+# OpenMeter sets no limit; a real customer has a handful, and claiming them is one request's work.
+SUBJECT_KEYS_MAX = 1000
 DESCRIPTION_MAX = 1024
 EMAIL_MAX = 320
 ADDRESS_PART_MAX = 256
@@ -85,7 +87,7 @@ def check_metadata(metadata: dict[str, str], prefix: str = "metadata") -> list[F
         if key == "" or key.strip() != key:
             errors.append(FieldError(name, "invalid_key", "Metadata keys cannot be empty or begin or end with spaces."))
             continue
-        check_text(errors, name, key, METADATA_KEY_MAX, label=f'Metadata key "{key[:40]}"')
+        check_identifier(errors, name, key, METADATA_KEY_MAX, label=f'Metadata key "{key[:40]}"')
         check_text(errors, name, value, METADATA_VALUE_MAX, label=f'Metadata value for "{key[:40]}"', multiline=True)
     return errors
 

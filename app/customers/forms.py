@@ -12,7 +12,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, Selec
 
 from app.apps.customer_data import AppDataInput
 from app.billing import rules as billing_rules
-from app.common import ADDRESS_FIELDS, Address
+from app.common import ADDRESS_FIELDS, SUBJECT_KEYS_MAX, Address
 from app.customers import rules
 from app.formutil import VersionedForm
 from app.numbers import whole_number
@@ -118,6 +118,7 @@ class CustomerForm(VersionedForm):
     address_postal_code = StringField("Postal code")
     address_phone_number = StringField("Phone number", render_kw={"type": "tel"})
     subject_keys = FieldList(StringField("Subject key"), min_entries=1)
+    subject_keys_max = SUBJECT_KEYS_MAX
     metadata = FieldList(FormField(MetadataEntry), min_entries=1)
     # The version of the customer's billing override the editor loaded (0: none), as `version` is the
     # customer's: the billing profile choice is saved through the override.

@@ -22,6 +22,7 @@ from app.common import (
     EMAIL_MAX,
     KEY_MAX,
     NAME_MAX,
+    SUBJECT_KEYS_MAX,
     SUBJECT_MAX,
     Address,
     check_address,
@@ -32,7 +33,7 @@ from app.extensions import db, utcnow
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from app.reference import currencies
 from app.store import refuse_stale, unit_of_work
-from app.text_rules import bad_characters, check_text
+from app.text_rules import bad_characters, check_identifier, check_text, nfc
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def _normalised(data: CustomerInput) -> CustomerInput:
-    """Trim what is safe to trim. Keys and subject keys are compared exactly, so they are kept as given."""
+    """Trim what is safe to trim. Keys, subject keys and metadata keys are compared exactly, so they
+    are kept as given, but in Unicode's composed form (NFC): what looks the same is the same."""
     address = data.billing_address
     if address is not None:
         address = Address(**{f.name: (getattr(address, f.name) or "").strip() or None for f in fields(Address)})
@@ -71,38 +73,34 @@ def _normalised(data: CustomerInput) -> CustomerInput:
     description = _blank_to_none(data.description)
     return CustomerInput(
         name=(data.name or "").strip(),
-        key=data.key,
+        key=nfc(data.key),
         description=description.strip() if description else None,
         primary_email=email.strip() if email else None,
         currency=currency.strip().upper() if currency else None,
         billing_address=address,
-        subject_keys=list(data.subject_keys),
-        metadata=dict(data.metadata),
+        subject_keys=[nfc(s) for s in data.subject_keys],
+        metadata={nfc(k): v for k, v in data.metadata.items()},
     )
 
 
 def check_key(key: str | None) -> list[FieldError]:
     errors: list[FieldError] = []
-    if key is None:
-        return errors
     if key == "":
         errors.append(FieldError("key", "empty", "Key cannot be empty: leave it out for no key."))
-        return errors
-    check_text(errors, "key", key, KEY_MAX, label="Key")
-    if not errors and key != key.strip():
-        errors.append(FieldError("key", "whitespace", "Key cannot begin or end with spaces."))
+    elif key is not None:
+        check_identifier(errors, "key", key, KEY_MAX, label="Key")
     return errors
 
 
 def check_subject_keys(subject_keys: list[str]) -> list[FieldError]:
+    if len(subject_keys) > SUBJECT_KEYS_MAX:  # refused before any other work on them
+        message = f"A customer can have at most {SUBJECT_KEYS_MAX:,} subject keys ({len(subject_keys):,} given)."
+        return [FieldError("usageAttribution.subjectKeys", "too_many", message)]
     errors: list[FieldError] = []
     seen: set[str] = set()
     for i, subject in enumerate(subject_keys):
         name = f"usageAttribution.subjectKeys[{i}]"
-        before = len(errors)
-        check_text(errors, name, subject, SUBJECT_MAX, label="Subject key", required=True)
-        if len(errors) == before and subject != subject.strip():
-            errors.append(FieldError(name, "whitespace", "Subject key cannot begin or end with spaces."))
+        check_identifier(errors, name, subject, SUBJECT_MAX, label="Subject key", required=True)
         if subject in seen:
             errors.append(FieldError(name, "duplicate", f'Subject key "{subject}" is listed twice.'))
         seen.add(subject)
@@ -218,13 +216,14 @@ def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[s
     an insert could reach the unique index before the delete of its twin.
     """
     existing = {ident.value: ident for ident in customer.identifiers}
+    positions = {value: position for position, value in enumerate(subject_keys)}
     wanted = ([key] if key is not None else []) + [s for s in subject_keys if s != key]
     kept = []
-    for position, value in enumerate(wanted):
+    for value in wanted:
         ident = existing.pop(value, None) or CustomerIdentifier(value=value)
         ident.is_key = value == key
-        ident.is_subject = value in subject_keys
-        ident.position = subject_keys.index(value) if ident.is_subject else -1
+        ident.is_subject = value in positions
+        ident.position = positions.get(value, -1)
         ident.deleted_at = None
         kept.append(ident)
     customer.identifiers = sorted(kept, key=lambda i: i.position)

@@ -12,6 +12,7 @@ from app.common import (
     METADATA_VALUE_MAX,
     NAME_MAX,
     PHONE_MAX,
+    SUBJECT_KEYS_MAX,
     SUBJECT_MAX,
 )
 from app.common import Address as AddressInput
@@ -51,7 +52,10 @@ class Address(Shape):
 
 class CustomerUsageAttribution(Shape):
     subject_keys: list[str] = documented(
-        required=True, items={"type": "string", "minLength": 1, "maxLength": SUBJECT_MAX}, uniqueItems=True
+        required=True,
+        items={"type": "string", "minLength": 1, "maxLength": SUBJECT_MAX},
+        uniqueItems=True,
+        maxItems=SUBJECT_KEYS_MAX,
     )
 
 
