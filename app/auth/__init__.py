@@ -27,6 +27,7 @@ READ_ROLE = {
     "plans.delete": "admin",
     "plans.cancel": "editor",
     "plans.change": "editor",
+    "plans.subscribe": "editor",
     "apps.install": "admin",
     "apps.edit": "admin",
     "apps.uninstall": "admin",

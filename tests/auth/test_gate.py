@@ -145,6 +145,30 @@ def test_viewers_do_not_get_forms_they_could_not_submit(client, client_as):
     assert "Edit</a>" not in client_as("viewer").get(f"/customers/{customer_id}").text
 
 
+def test_every_console_form_page_needs_the_role_that_may_post_it():
+    """A page that shows a form is the form: a viewer is not shown one it could not send."""
+    form_pages = {r.values[0] for r in CONSOLE if r.values[1] == "POST"} & {
+        r.values[0] for r in CONSOLE if r.values[1] == "GET"
+    }
+    assert "plans.subscribe" in form_pages
+    assert {e: role_needed(e, "GET") for e in form_pages} == {e: role_needed(e, "POST") for e in form_pages}
+
+
+def test_viewers_are_not_offered_subscription_changes(client, client_as):
+    from tests.plans.test_api import make_customer, make_plan
+
+    customer_id = make_customer(client)["id"]
+    make_plan(client, key="pro")
+    subscription = client.post("/api/v1/subscriptions", json={"customerId": customer_id, "plan": {"key": "pro"}})
+    assert subscription.status_code == 201, subscription.json
+    subscription_id = subscription.json["id"]
+    for page in (f"/customers/{customer_id}", f"/subscriptions/{subscription_id}"):
+        viewer, editor = client_as("viewer").get(page).text, client_as("editor").get(page).text
+        assert "Change plan" in editor and "Cancel subscription" in editor
+        assert "Change plan" not in viewer and "Cancel subscription" not in viewer
+    assert client_as("viewer").get(f"/customers/{customer_id}/subscribe").status_code == 403
+
+
 def test_the_nav_shows_only_what_the_role_may_open(client, client_as):
     assert "API tokens" in client.get("/customers/").text
     viewer_page = client_as("viewer").get("/customers/").text
