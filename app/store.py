@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -66,6 +67,18 @@ def unit_of_work(
     finally:
         if outermost:
             db.session.info.pop(_OPEN_UNIT, None)
+
+
+def queue_behind(lock_key: int) -> None:
+    """Make the transactions that take the same `lock_key` run one after another from here on, so
+    that a check they make and the write it decides see each other (check-then-write is safe).
+
+    On PostgreSQL this is a transaction-level advisory lock, released at commit or rollback. SQLite
+    runs one writer at a time anyway: there, a transaction queues at its first write, so its checks
+    must come after that write (flush first, then check). Each caller names its own key.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
 
 
 def refuse_stale(what: str, expected: int | None, current: int, history_of: tuple[str, str] | None = None) -> None:

@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
@@ -23,7 +23,7 @@ from app.common import NAME_MAX
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
 from app.problems import Conflict, FieldError, Invalid, Problem
-from app.store import get_by_id, refuse_stale, unit_of_work
+from app.store import get_by_id, queue_behind, refuse_stale, unit_of_work
 from app.text_rules import check_text
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -92,13 +92,16 @@ def create_operator(username: str, role: str, password: str) -> Operator:
 
 
 def _other_active_admins(operator_id: str) -> int:
-    return len(
-        db.session.scalars(
-            select(Operator.id).where(
-                Operator.role == "admin", Operator.disabled_at.is_(None), Operator.id != operator_id
-            )
-        ).all()
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Operator)
+        .where(Operator.role == "admin", Operator.disabled_at.is_(None), Operator.id != operator_id)
     )
+
+
+# Changes that may take away an admin queue behind one another (store.queue_behind): two admins
+# demoting each other at once must not both see the other still an admin.
+_ADMINS_LOCK_KEY = 0x61646D6E  # "admn"
 
 
 def update_operator(
@@ -122,9 +125,8 @@ def update_operator(
         _check_role(errors, role)
     if password is not None:
         _check_password(errors, password)
+    was_admin = operator.role == "admin" and operator.is_active
     stays_admin = (role or operator.role) == "admin" and (operator.is_active if active is None else active)
-    if operator.role == "admin" and operator.is_active and not stays_admin and not _other_active_admins(operator.id):
-        errors.append(FieldError("role", "last_admin", "This is the last active admin: make someone else admin first."))
     if errors:
         raise Invalid(errors)
     before = operator_snapshot(operator)
@@ -141,6 +143,14 @@ def update_operator(
         before, after = before | {"password": "(old)"}, after | {"password": "(changed)"}
     # The UPDATE has the version read in its WHERE.
     with unit_of_work(stale=f"{what} was changed by someone else meanwhile; read it again and retry."):
+        if was_admin and not stays_admin:
+            # Queued first, written next (SQLite queues there), then counted: the count sees any
+            # other admin's demotion that committed before ours.
+            queue_behind(_ADMINS_LOCK_KEY)
+            db.session.flush()
+            if not _other_active_admins(operator.id):
+                message = "This is the last active admin: make someone else admin first."
+                raise Invalid([FieldError("role", "last_admin", message)])
         history.record("operator", operator.id, "update", before, after)
     return operator
 

@@ -27,7 +27,7 @@ from app.common import ADDRESS_FIELDS, DESCRIPTION_MAX, NAME_MAX, Address, Page,
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
 from app.problems import Conflict, FieldError, Invalid, PreconditionFailed
-from app.store import get_by_id, refuse_stale, unit_of_work
+from app.store import get_by_id, queue_behind, refuse_stale, unit_of_work
 from app.text_rules import check_text
 
 TAX_CODE_MAX = 32
@@ -354,13 +354,11 @@ def _queue_default_changes() -> None:
     """Make the writes that may change which profile is the default wait for one another.
 
     On PostgreSQL, transactions that each demote the old default and promote their own can deadlock
-    on each other's row and index locks (three at once do, in the race tests). A transaction-level
-    advisory lock, released at commit or rollback, makes them queue instead; every read after it
-    sees what the one before committed. SQLite runs one writer at a time anyway. The one-default
-    index remains the guarantee; this only keeps the racers orderly.
+    on each other's row and index locks (three at once do, in the race tests); queued, every read
+    after the lock sees what the one before committed. The one-default index remains the guarantee;
+    this only keeps the racers orderly.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEFAULT_LOCK_KEY})
+    queue_behind(_DEFAULT_LOCK_KEY)
 
 
 def _demote_default(now: datetime, except_id: str | None = None) -> None:
