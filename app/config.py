@@ -36,6 +36,9 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_LOCK_MINUTES = 15
+    # A console session ends after this long without a request, and this long after its login at most.
+    SESSION_IDLE_MINUTES = 8 * 60
+    SESSION_LIFETIME_HOURS = 7 * 24
     CUSTOMERS_PAGE_SIZES = (20, 50, 100, 200)
 
 

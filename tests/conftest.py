@@ -35,6 +35,7 @@ class Account:
     username: str
     operator_id: str
     token: str
+    session: str  # the secret of a console session, as a login puts it in the cookie
 
 
 def make_account(app, role: str, username: str | None = None) -> Account:
@@ -42,7 +43,8 @@ def make_account(app, role: str, username: str | None = None) -> Account:
     with app.app_context():
         operator = auth_rules.create_operator(username or f"test-{role}", role, PASSWORD)
         _, token = auth_rules.create_token(f"test {role}", role)
-        account = Account(operator.username, operator.id, token)
+        session = auth_rules.start_session(operator.id, "pytest", "127.0.0.1")
+        account = Account(operator.username, operator.id, token, session)
         db.session.remove()
     return account
 
@@ -56,7 +58,7 @@ class AccountClient(FlaskClient):
         if account is not None:
             self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
             with self.session_transaction() as session:
-                session["operator_id"] = account.operator_id
+                session["sid"] = account.session
 
 
 @pytest.fixture(scope="session")

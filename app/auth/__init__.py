@@ -39,7 +39,7 @@ READ_ROLE = {
 
 # Writing (any other method) needs an admin, unless listed here.
 WRITE_ROLE = {
-    "auth": "viewer",  # logging out
+    "auth": "viewer",  # logging out, ending one's own other sessions
     "customers": "editor",
     "customers_api": "editor",
     "apps_api": "admin",
@@ -119,12 +119,12 @@ def require_access():
             return _refuse_api(401, "This API needs an `Authorization: Bearer <token>` header with a valid token.")
         g.actor, g.role = Actor("token", token.id, f"token {token.name}"), token.role
     else:
-        operator = rules.active_operator(session.get("operator_id"))
+        operator = rules.operator_of_session(session.get("sid"))
         if operator is None:
-            session.pop("operator_id", None)
+            session.pop("sid", None)
             return _to_login()
         g.actor, g.role = Actor("operator", operator.id, operator.username), operator.role
-        g.operator = operator
+        g.operator, g.session_id = operator, operator.session_id
 
     needed = role_needed(request.endpoint, request.method)
     if rules.has_role(g.role, needed):
@@ -150,7 +150,7 @@ SECURITY_HEADERS = {
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if "operator_id" in session:
+    if "sid" in session:
         # Pages behind a login must not be kept by shared caches or shown from history after logout.
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,8 +1,9 @@
-"""Operators (people at the console), API tokens (programs), and failed logins (for throttling)."""
+"""Operators (people at the console), their console sessions, API tokens (programs), and failed logins
+(for throttling)."""
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import UTCDateTime, db
@@ -37,6 +38,27 @@ class Operator(db.Model):
 
     def __repr__(self) -> str:
         return f"<Operator {self.username} {self.role}>"
+
+
+class ConsoleSession(db.Model):
+    """An operator's login in one browser. Kept in the database, so that every worker on every
+    machine agrees at once when it ends (logout, a password change, disabling, "sign out everywhere").
+
+    The browser's cookie holds a random secret; this row holds its SHA-256, as for API tokens.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)  # names it in lists, never in cookies
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[str] = mapped_column(String(26), ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(String(256))
+    address: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:  # never the hash
+        return f"<ConsoleSession {self.id} of {self.operator_id}>"
 
 
 class ApiToken(db.Model):

@@ -18,7 +18,7 @@ from sqlalchemy import Row, bindparam, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
-from app.auth.models import ROLES, ApiToken, LoginAttempt, Operator
+from app.auth.models import ROLES, ApiToken, ConsoleSession, LoginAttempt, Operator
 from app.common import NAME_MAX
 from app.extensions import db, utcnow
 from app.ids import is_id, new_id
@@ -110,8 +110,12 @@ def update_operator(
     active: bool | None = None,
     password: str | None = None,
     expected_version: int | None = None,
+    keep_session: str | None = None,
 ) -> Operator:
     """Change an operator's role, whether it may log in, or its password (None leaves each as it is).
+
+    A new password ends the operator's console sessions but `keep_session` (the session that made
+    the change, when operators change their own); disabling ends them all.
 
     Raises NotFound, StaleEdit (not at `expected_version`, the version the editor read), or Invalid
     for a bad role or password, or when the change would leave no active admin (nobody could
@@ -152,6 +156,10 @@ def update_operator(
                 message = "This is the last active admin: make someone else admin first."
                 raise Invalid([FieldError("role", "last_admin", message)])
         history.record("operator", operator.id, "update", before, after)
+        if not operator.is_active:
+            end_sessions(operator.id)
+        elif password is not None:
+            end_sessions(operator.id, keep=keep_session)
     return operator
 
 
@@ -165,17 +173,101 @@ def find_operator(username: str) -> Operator | None:
 
 # The gate runs these before every page and API call. They read plain rows, not entities: loading
 # an entity costs about twice as much, and the gate needs only who the caller is and their role.
-_ACTIVE_OPERATOR = select(Operator.id, Operator.username, Operator.role).where(
-    Operator.id == bindparam("id"), Operator.disabled_at.is_(None)
-)
 _LIVE_TOKEN = select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.last_used_at).where(
     ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)
 )
 
 
-def active_operator(operator_id: str | None) -> Row | None:
-    """(id, username, role) of the operator a console session belongs to, if they still may log in."""
-    return db.session.execute(_ACTIVE_OPERATOR, {"id": operator_id}).first() if is_id(operator_id) else None
+# ---------------------------------------------------------------------------------------------
+# Console sessions
+
+# How often a session's "last seen" is written: each request reads it, few need to write it.
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+_SESSION = (
+    select(
+        ConsoleSession.id.label("session_id"),
+        ConsoleSession.last_seen_at,
+        Operator.id,
+        Operator.username,
+        Operator.role,
+    )
+    .join(Operator, Operator.id == ConsoleSession.operator_id)
+    .where(
+        ConsoleSession.secret_hash == bindparam("hash"),
+        ConsoleSession.last_seen_at > bindparam("idle_since"),
+        ConsoleSession.created_at > bindparam("born_since"),
+        Operator.disabled_at.is_(None),
+    )
+)
+
+
+def start_session(operator_id: str, user_agent: str | None, address: str | None) -> str:
+    """A new console session for the operator; returns its secret, for the browser's cookie only."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    with unit_of_work():
+        db.session.add(
+            ConsoleSession(
+                id=new_id(),
+                secret_hash=_token_hash(secret),
+                operator_id=operator_id,
+                created_at=now,
+                last_seen_at=now,
+                user_agent=(user_agent or "")[:256],
+                address=(address or "")[:64],
+            )
+        )
+    return secret
+
+
+def operator_of_session(secret: str | None) -> Row | None:
+    """(session_id, last_seen_at, id, username, role) of the live session with this secret and its
+    active operator; None when there is none, or it has been idle or alive too long (config
+    SESSION_IDLE_MINUTES, SESSION_LIFETIME_HOURS). Notes the session's use."""
+    if not secret or len(secret) > 256:
+        return None
+    config, now = current_app.config, utcnow()
+    found = db.session.execute(
+        _SESSION,
+        {
+            "hash": _token_hash(secret),
+            "idle_since": now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            "born_since": now - timedelta(hours=config["SESSION_LIFETIME_HOURS"]),
+        },
+    ).first()
+    if found is not None and now - found.last_seen_at > LAST_SEEN_PRECISION:
+        with unit_of_work():
+            db.session.execute(
+                update(ConsoleSession).where(ConsoleSession.id == found.session_id).values(last_seen_at=now)
+            )
+    return found
+
+
+def end_session(secret: str | None) -> None:
+    """Log out: the session with this secret ends (nothing happens for an unknown one)."""
+    if secret and len(secret) <= 256:
+        with unit_of_work():
+            db.session.execute(delete(ConsoleSession).where(ConsoleSession.secret_hash == _token_hash(secret)))
+
+
+def end_sessions(operator_id: str, keep: str | None = None) -> int:
+    """End every console session of the operator but `keep` (a session id); how many ended."""
+    with unit_of_work():
+        ended = db.session.execute(
+            delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id, ConsoleSession.id != (keep or ""))
+        ).rowcount
+    return ended
+
+
+def sessions_of(operator_id: str) -> list[ConsoleSession]:
+    """The operator's console sessions, the most recently used first (ended ones are gone)."""
+    return list(
+        db.session.scalars(
+            select(ConsoleSession)
+            .where(ConsoleSession.operator_id == operator_id)
+            .order_by(ConsoleSession.last_seen_at.desc(), ConsoleSession.id)
+        )
+    )
 
 
 def list_operators() -> list[Operator]:

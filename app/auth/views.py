@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from app.auth import rules
 from app.auth.forms import ConfirmForm, EditOperatorForm, LoginForm, NewOperatorForm, TokenForm
@@ -38,16 +38,29 @@ def login():
             error, status = refused.detail, refused.status
         else:
             session.clear()  # a fresh session (and CSRF token) for the logged-in operator
-            session["operator_id"] = operator.id
+            session["sid"] = rules.start_session(operator.id, request.user_agent.string, request.remote_addr)
             return redirect(next_url, 303)
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 
 @bp.post("/logout")
 def logout():
+    rules.end_session(session.get("sid"))
     session.clear()
     flash("You are logged out.", "success")
     return redirect(url_for(".login"), 303)
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+def sessions():
+    """Your own console sessions, with their last use; a button ends all but this one."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        ended = rules.end_sessions(g.operator.id, keep=g.session_id)
+        flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}.", "success")
+        return redirect(url_for(".sessions"), 303)
+    listed = rules.sessions_of(g.operator.id)
+    return render_template("auth/sessions.html", sessions=listed, current=g.session_id, form=form)
 
 
 # --- Operators ------------------------------------------------------------------------------
@@ -92,6 +105,7 @@ def edit(operator_id: str):
                     active=form.active.data,
                     password=form.password.data or None,
                     expected_version=form.expected_version,
+                    keep_session=g.session_id,  # changing one's own password keeps this browser in
                 )
             except StaleEdit as problem:
                 form.show_problem(problem)
@@ -104,7 +118,22 @@ def edit(operator_id: str):
                 return redirect(url_for(".index"), 303)
     if status == 200 and form.all_errors():
         status = 422
-    return render_template("operators/form.html", form=form, operator=operator), status
+    sessions = rules.sessions_of(operator.id)
+    return render_template(
+        "operators/form.html", form=form, operator=operator, sessions=sessions, sign_out_form=ConfirmForm()
+    ), status
+
+
+@operators_bp.post("/<operator_id>/sign-out")
+def sign_out_everywhere(operator_id: str):
+    """An admin ends every console session of an operator (theirs too, when it is their own)."""
+    operator = rules.get_operator(operator_id)
+    ended = rules.end_sessions(operator.id)
+    flash(f"“{operator.username}” is signed out of {ended} session{'s' if ended != 1 else ''}.", "success")
+    if operator.id == g.operator.id:
+        session.clear()
+        return redirect(url_for("auth.login"), 303)
+    return redirect(url_for(".edit", operator_id=operator.id), 303)
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_api_needs_a_token(anonymous, endpoint, method, url):
 def test_a_console_login_does_not_open_the_api(client, anonymous):
     """The API knows callers by token only: a session cookie (which a browser sends by itself) is not enough."""
     with anonymous.session_transaction() as session:
-        session["operator_id"] = client.account.operator_id
+        session["sid"] = client.account.session
     assert anonymous.get("/customers/").status_code == 200
     assert_problem(anonymous.get("/api/v1/customers"), 401)
 
@@ -109,8 +109,8 @@ def test_a_viewer_token_reads(client_as, endpoint, method, url):
 def test_a_viewer_cannot_write_in_the_console(client_as, endpoint, method, url):
     viewer = client_as("viewer")
     response = viewer.open(url, method=method, data={"csrf_token": csrf_token(viewer), "name": "x"})
-    if endpoint == "auth.logout":
-        assert response.status_code == 303  # anyone logged in may log out
+    if endpoint in ("auth.logout", "auth.sessions"):
+        assert response.status_code == 303  # anyone logged in may log out, and end their own other sessions
     else:
         assert response.status_code == 403
         assert "needs the" in response.text and "<html" in response.text
@@ -205,6 +205,8 @@ def test_each_role_does_exactly_what_it_should(client, client_as):
         ("operators.index", "GET", "admin"),
         ("activity.index", "GET", "admin"),
         ("auth.logout", "POST", "viewer"),
+        ("auth.sessions", "POST", "viewer"),
+        ("operators.sign_out_everywhere", "POST", "admin"),
         ("some_new_area.write", "POST", "admin"),  # unlisted writes need an admin
     ],
 )

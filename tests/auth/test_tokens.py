@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from app.auth import rules as auth_rules
 from app.auth.models import ApiToken, Operator
 from app.extensions import db
 from tests.conftest import PASSWORD, AccountClient
@@ -143,8 +144,10 @@ def test_admins_manage_operators_in_the_console(app, client):
     edit = {"csrf_token": form_token(client, f"/operators/{dora.id}"), "role": "viewer", "active": "y", "version": "1"}
     assert client.post(f"/operators/{dora.id}", data=edit).status_code == 303
     dora_client = AccountClient(app, use_cookies=True)
+    with app.app_context():
+        secret = auth_rules.start_session(dora.id, "pytest", "127.0.0.1")
     with dora_client.session_transaction() as session:
-        session["operator_id"] = dora.id
+        session["sid"] = secret
     assert dora_client.get("/customers/").status_code == 200
 
 

@@ -3,6 +3,7 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from app.auth import rules as auth_rules
 from app.customers import rules
 from app.customers.rules import CustomerInput
 
@@ -24,7 +25,9 @@ def console(app, live_server, page):
 
 def log_in_browser(app, page, url: str, operator_id: str) -> None:
     """Give the browser the session cookie a login would have set (the login form has its own tests)."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"operator_id": operator_id})
+    with app.app_context():
+        secret = auth_rules.start_session(operator_id, "playwright", "127.0.0.1")
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"sid": secret})
     page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": url}])
 
 
