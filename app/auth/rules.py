@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, delete, func, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import history
@@ -289,18 +289,25 @@ class LoginRefused(Problem):
         super().__init__(detail, [], status)
 
 
-def _lock_left(scope: str, value: str, limit: int, window: timedelta, now: datetime) -> timedelta | None:
+def _lock_left(
+    scope: str, value: str, limit: int, window: timedelta, now: datetime, besides: list[int]
+) -> timedelta | None:
     """How long `value` stays locked: `limit` failures within `window` lock it until the oldest of
-    them is `window` old. None when it is not locked."""
+    them is `window` old. None when it is not locked. The attempts `besides` (ids) are not counted."""
     recent = db.session.scalars(
         select(LoginAttempt.at)
         .where(LoginAttempt.scope == scope, LoginAttempt.value == value, LoginAttempt.at > now - window)
+        .where(LoginAttempt.id.notin_(besides))
         .order_by(LoginAttempt.at.desc())
         .limit(limit)
     ).all()
     if len(recent) < limit:
         return None
     return recent[-1] + window - now
+
+
+# Logins queue behind one another while they count and record an attempt (store.queue_behind).
+_LOGINS_LOCK_KEY = 0x6C6F676E  # "logn"
 
 
 def _minutes(left: timedelta) -> str:
@@ -313,13 +320,20 @@ def _minutes(left: timedelta) -> str:
 _unknown_user_hash: dict[str, str] = {}
 
 
-def log_in(username: str, password: str, address: str, now: datetime | None = None) -> Operator:
+def log_in(
+    username: str, password: str, address: str, known_browser: bool = False, now: datetime | None = None
+) -> Operator:
     """The operator with this username and password. Raises LoginRefused.
 
     Failures are counted per account and per address in the database (every worker sees them);
     LOGIN_MAX_FAILURES_PER_ACCOUNT (or _PER_ADDRESS) failures within LOGIN_LOCK_MINUTES lock that
     account (or address) until the oldest of them is that old. While locked, even the right password
     is refused, and attempts are not counted (so waiting is enough to get in).
+
+    Each attempt is counted before its password is checked, one attempt at a time: of a burst of
+    tries, exactly as many as the limit allows are checked. A `known_browser` (one this account
+    logged in from before) is not held by its address's lock, nor counted in it: someone guessing
+    from the same address (an office behind one NAT, a proxy) cannot lock everyone out.
     """
     config = current_app.config
     now = now or utcnow()
@@ -327,18 +341,31 @@ def log_in(username: str, password: str, address: str, now: datetime | None = No
     # Control characters cannot be in a username, and PostgreSQL refuses NUL: count them as "?".
     username = "".join(ch if ch.isprintable() else "?" for ch in (username or "").strip().lower()[:256])
     address = (address or "unknown")[:256]
-    account_left = _lock_left("account", username, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window, now)
-    if account_left:
-        raise LoginRefused(
-            f"Too many failed logins for this account: it is locked for {_minutes(account_left)}. "
-            "Try again later, or ask an admin to set a new password.",
-            429,
-        )
-    address_left = _lock_left("address", address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window, now)
-    if address_left:
-        raise LoginRefused(
-            f"Too many failed logins from your address: logging in is locked for {_minutes(address_left)}.", 429
-        )
+    with unit_of_work():
+        queue_behind(_LOGINS_LOCK_KEY)
+        attempt = [LoginAttempt(scope="account", value=username, at=now)]
+        if not known_browser:
+            attempt.append(LoginAttempt(scope="address", value=address, at=now))
+        db.session.add_all(attempt)
+        db.session.flush()  # SQLite queues here: the counts below see every attempt committed before
+        mine = [a.id for a in attempt]
+        account_left = _lock_left("account", username, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window, now, mine)
+        if account_left:  # refused uncounted: the unit of work rolls the attempt back
+            raise LoginRefused(
+                f"Too many failed logins for this account: it is locked for {_minutes(account_left)}. "
+                "Try again later, or ask an admin to set a new password.",
+                429,
+            )
+        if not known_browser:
+            limit = config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+            address_left = _lock_left("address", address, limit, window, now, mine)
+            if address_left:
+                raise LoginRefused(
+                    f"Too many failed logins from your address: logging in is locked for {_minutes(address_left)}.",
+                    429,
+                )
+        # Failures older than the window no longer count: clearing them keeps the table small.
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
 
     operator = find_operator(username)
     method = config["PASSWORD_HASH_METHOD"]
@@ -346,18 +373,16 @@ def log_in(username: str, password: str, address: str, now: datetime | None = No
         _unknown_user_hash[method] = generate_password_hash(secrets.token_hex(16), method=method)
     stored = operator.password_hash if operator else _unknown_user_hash[method]
     if check_password_hash(stored, password or "") and operator is not None and operator.is_active:
-        with unit_of_work():
+        with unit_of_work():  # a success is no failure: the account starts afresh, and this try is not counted
             db.session.execute(
-                delete(LoginAttempt).where(LoginAttempt.scope == "account", LoginAttempt.value == username)
+                delete(LoginAttempt).where(
+                    or_(
+                        and_(LoginAttempt.scope == "account", LoginAttempt.value == username),
+                        LoginAttempt.id.in_(mine),
+                    )
+                )
             )
         return operator
-
-    with unit_of_work():
-        db.session.add_all(
-            [LoginAttempt(scope="account", value=username, at=now), LoginAttempt(scope="address", value=address, at=now)]
-        )
-        # Failures older than the window no longer count: clearing them keeps the table small.
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
     raise LoginRefused("The username or password is not right.")
 
 

@@ -2,7 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.auth import rules
 from app.auth.forms import ConfirmForm, EditOperatorForm, LoginForm, NewOperatorForm, TokenForm
@@ -26,20 +27,53 @@ def _safe_next(target: str | None) -> str:
     return url_for("root")
 
 
+# A browser remembers, in a signed cookie, the accounts that logged in from it (the last few): for
+# them, it is a known browser, which its address's login lock does not hold (rules.log_in).
+KNOWN_LOGINS_COOKIE = "known_logins"
+KNOWN_LOGINS_KEPT = 5
+KNOWN_LOGINS_DAYS = 90
+
+
+def _known_logins() -> list[str]:
+    serializer = URLSafeSerializer(current_app.secret_key, salt="known-logins")
+    try:
+        usernames = serializer.loads(request.cookies.get(KNOWN_LOGINS_COOKIE, ""))
+    except BadSignature:
+        return []
+    return [u for u in usernames if isinstance(u, str)] if isinstance(usernames, list) else []
+
+
+def _remember_login(response, username: str) -> None:
+    usernames = [username, *(u for u in _known_logins() if u != username)][:KNOWN_LOGINS_KEPT]
+    response.set_cookie(
+        KNOWN_LOGINS_COOKIE,
+        URLSafeSerializer(current_app.secret_key, salt="known-logins").dumps(usernames),
+        max_age=KNOWN_LOGINS_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     next_url = _safe_next(request.values.get("next"))
     error, status = None, 200
     if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
         try:
-            operator = rules.log_in(form.username.data, form.password.data, request.remote_addr)
+            operator = rules.log_in(
+                username, form.password.data, request.remote_addr, known_browser=username in _known_logins()
+            )
         except rules.LoginRefused as refused:
             error, status = refused.detail, refused.status
         else:
             session.clear()  # a fresh session (and CSRF token) for the logged-in operator
             session["sid"] = rules.start_session(operator.id, request.user_agent.string, request.remote_addr)
-            return redirect(next_url, 303)
+            response = redirect(next_url, 303)
+            _remember_login(response, operator.username)
+            return response
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 

@@ -126,6 +126,33 @@ def test_repeated_failures_from_one_address_lock_it(app, anonymous):
     assert log_in(elsewhere).status_code == 303
 
 
+def test_a_browser_that_logged_in_before_is_not_held_by_its_addresss_lock(app, anonymous, client_as):
+    """Someone guessing behind the office's one address locks the address, not the admin whose browser
+    has logged in here before (a signed cookie remembers it); a new browser there stays locked."""
+    assert log_in(anonymous).status_code == 303  # the admin's browser, some day before
+    anonymous.post(
+        "/logout",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', anonymous.get("/customers/").text).group(1)
+        },
+    )
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 4
+    guesser = AccountClient(app, use_cookies=True)
+    for i in range(4):
+        assert log_in(guesser, username=f"guess-{i}", password="guess").status_code == 401
+    assert log_in(guesser).status_code == 429
+    assert log_in(AccountClient(app, use_cookies=True)).status_code == 429  # a new browser at the address
+    assert log_in(anonymous).status_code == 303  # the known one
+    assert log_in(anonymous, username="test-viewer").status_code == 429  # known for its own account only
+
+
+def test_a_forged_known_browser_cookie_counts_for_nothing(app, anonymous):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 1
+    assert log_in(anonymous, username="guess", password="guess").status_code == 401
+    anonymous.set_cookie("known_logins", '["test-admin"]')
+    assert log_in(anonymous).status_code == 429
+
+
 def test_the_login_page_is_a_real_page(anonymous):
     page = anonymous.get("/login")
     assert "<title>Log in · Billing console</title>" in page.text

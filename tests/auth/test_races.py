@@ -58,3 +58,20 @@ def test_two_admins_demoting_each_other_at_once_leave_one(app):
             refused = [o for o in outcomes if isinstance(o, Invalid)]
             assert len(refused) == 1 and refused[0].errors[0].code == "last_admin", outcomes
             survivor = a if db.session.get(Operator, a).role == "admin" else b
+
+
+def test_a_burst_of_wrong_passwords_gets_exactly_the_limit_checked(app, monkeypatch):
+    """40 tries at once: each is counted before its password is checked, so 5 are checked, 35 refused."""
+    checked = []
+    real_check = rules.check_password_hash
+
+    def counting_check(stored, password):
+        checked.append(password)
+        return real_check(stored, password)
+
+    monkeypatch.setattr(rules, "check_password_hash", counting_check)
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    outcomes = race(app, *[lambda i=i: rules.log_in("test-admin", f"guess-{i}", f"192.0.2.{i}") for i in range(40)])
+    statuses = sorted(o.status for o in outcomes)
+    assert len(checked) == limit
+    assert statuses == [401] * limit + [429] * (40 - limit)
