@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(identifiers_report)
+    app.cli.add_command(encryption)
 
 
 @click.command("seed-demo")
@@ -78,3 +79,61 @@ def _broken_identifiers():
         for key in row.metadata_ or {}:
             if (reason := why(key)) is not None:
                 yield f"App data of customer {row.customer_id} in app {row.app_id}: metadata key {key!a} {reason}."
+
+
+@click.group("encryption")
+def encryption() -> None:
+    """The keys that encrypt stored secrets (Stripe keys): see app/vault.py."""
+
+
+@encryption.command("rotate")
+@with_appcontext
+def rotate_key() -> None:
+    """Make a new key for instance/encryption_keys and re-encrypt every stored secret with it.
+
+    Safe to run while the console serves: until the secrets are rewritten both keys decrypt."""
+    from cryptography.fernet import Fernet
+    from flask import current_app
+
+    from app import vault
+
+    if current_app.config.get("ENCRYPTION_KEYS"):
+        raise click.ClickException(
+            "The keys come from ENCRYPTION_KEYS here. Put a new key first in that list (keep the old one after "
+            "it), restart, run `flask --app app encryption reencrypt`, then drop the old key. Make a key with "
+            '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.'
+        )
+    old = vault.keys()
+    vault.write_keys([Fernet.generate_key().decode(), *old])
+    rewritten = _reencrypt_stored_secrets()
+    vault.write_keys(vault.keys()[:1])
+    click.echo(f"New encryption key in use; {rewritten} stored secret{'s' if rewritten != 1 else ''} re-encrypted.")
+
+
+@encryption.command("reencrypt")
+@with_appcontext
+def reencrypt() -> None:
+    """Re-encrypt every stored secret with the first key (after adding a new first key to ENCRYPTION_KEYS)."""
+    rewritten = _reencrypt_stored_secrets()
+    click.echo(f"{rewritten} stored secret{'s' if rewritten != 1 else ''} re-encrypted with the first key.")
+
+
+def _reencrypt_stored_secrets() -> int:
+    """Rewrite each stored secret under the first key, in one transaction; how many."""
+    import sqlalchemy as sa
+
+    from app import vault
+    from app.extensions import db
+    from app.store import unit_of_work
+
+    # The stored text itself, not through the model (which would decrypt it).
+    apps = sa.table("apps", sa.column("id", sa.String), sa.column("stripe_secret_api_key", sa.Text))
+    with unit_of_work():
+        rows = db.session.execute(
+            sa.select(apps.c.id, apps.c.stripe_secret_api_key).where(apps.c.stripe_secret_api_key.isnot(None))
+        ).all()
+        for app_id, stored in rows:
+            db.session.execute(
+                apps.update().where(apps.c.id == app_id).values(stripe_secret_api_key=vault.reencrypt(stored))
+            )
+    return len(rows)

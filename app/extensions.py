@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator
 
+from app import vault
+
 from app.text_rules import sort_key
 
 
@@ -55,6 +57,19 @@ class SortedByName:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Encrypted(TypeDecorator):
+    """A secret, encrypted at rest (app.vault): the database holds ciphertext, Python sees the text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect):
+        return vault.encrypt(value) if value is not None else None
+
+    def process_result_value(self, value: str | None, dialect):
+        return vault.decrypt(value) if value is not None else None
 
 
 def next_version_of_reborn_row(version: int | None) -> int:

@@ -9,6 +9,7 @@ and any `app.test_client()`) is logged in to the console as that admin and sends
 API. `client_as(role)` gives a client of another role, `anonymous` one with neither.
 """
 
+import base64
 import os
 import re
 import shutil
@@ -28,6 +29,8 @@ from app.auth import rules as auth_rules
 from app.extensions import db
 
 PASSWORD = "correct horse battery staple"
+# Stored secrets are encrypted with this test-only key (app/vault.py), not one made in instance/.
+ENCRYPTION_KEY = base64.urlsafe_b64encode(b"test-only key for stored secrets").decode()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,14 @@ def database_url(worker_id, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def _migrated(database_url):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
+        }
+    )
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -94,6 +104,7 @@ def app(_migrated):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": _migrated,
             "SECRET_KEY": "test",
+            "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": None,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make every test slower

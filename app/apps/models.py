@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import UTCDateTime, db, next_version_of_reborn_row
+from app.extensions import Encrypted, UTCDateTime, db, next_version_of_reborn_row
 
 APP_TYPES = ("sandbox", "stripe", "custom_invoicing")
 
@@ -22,9 +22,9 @@ class InstalledApp(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="ready")
-    # Stripe only. The secret key is stored for the day this system talks to Stripe; it is never
-    # serialised anywhere: readers get `masked_api_key`.
-    stripe_secret_api_key: Mapped[str | None] = mapped_column(String(255))
+    # Stripe only. The secret key is stored encrypted (app.vault) for the day this system talks to
+    # Stripe; it is never serialised anywhere: readers get `masked_api_key`.
+    stripe_secret_api_key: Mapped[str | None] = mapped_column(Encrypted())
     stripe_livemode: Mapped[bool | None] = mapped_column(Boolean)
     # Custom invoicing only.
     enable_draft_sync_hook: Mapped[bool | None] = mapped_column(Boolean)
