@@ -11,17 +11,23 @@ the console and the API alike, with one message each. The document states the ru
 (`documented`), from the rules' own constants, so a client knows them in advance.
 """
 
+import re
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from flask import Response
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic_core import PydanticCustomError
 
 from app.apiutil import timestamp
 from app.common import Page
 from app.problems import FieldError, Invalid
+from app.reference import countries, currencies
+from app.text_rules import bad_characters, hidden_character
 
 S = TypeVar("S", bound="Shape")
 T = TypeVar("T")
@@ -44,16 +50,108 @@ class Shape(BaseModel):
 
 def documented(required: bool = False, **limits: Any) -> Any:
     """A field whose values the rules check: the document states `limits` (maxLength, pattern, …),
-    the shape does not repeat the check. Optional fields default to None (absent)."""
+    the shape does not repeat the check. Optional fields default to None (absent). A limit may be
+    a function, called when the document is made (patterns are built then, not at import)."""
 
     def state(schema: dict) -> None:
         # On a nullable field, the limits belong to the non-null branch (the one they can apply to).
         branch = next((b for b in schema.get("anyOf", []) if b.get("type") != "null"), schema)
-        branch.update(limits)
+        branch.update(_resolved(limits))
 
     if required:
         return Field(json_schema_extra=state)
     return Field(default=None, json_schema_extra=state)
+
+
+def left_out(described_as: Any = None, **limits: Any) -> Any:
+    """A response field that is left out when it has no value: documented as optional, never as null (its
+    type is `X | SkipJsonSchema[None]`), with the limits of `described_as` (the input's field) and `limits`."""
+    also = described_as.json_schema_extra if described_as is not None else None
+
+    def state(schema: dict) -> None:
+        schema.pop("default", None)
+        if also is not None:
+            also(schema)
+        schema.update(limits)
+
+    return Field(default=None, json_schema_extra=state)
+
+
+def _resolved(value: Any) -> Any:
+    if callable(value):
+        return value()
+    if isinstance(value, dict):
+        return {k: _resolved(v) for k, v in value.items()}
+    return value
+
+
+def _excluded(refused) -> str:
+    """A regex character class body of the Basic Multilingual Plane's characters that `refused` names,
+    in \\uXXXX escapes, which JSON Schema's (ECMA-262) and Python's regexes read alike."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if refused(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+@cache
+def _patterns() -> dict[str, str]:
+    """What check_text and check_identifier refuse, as patterns (built once, when the document is)."""
+    control = _excluded(lambda ch: bad_characters(ch))
+    lines = _excluded(lambda ch: bad_characters(ch, multiline=True))
+    hidden = _excluded(lambda ch: hidden_character(ch) is not None or bad_characters(ch))
+    return {
+        "text": f"^[^{control}]*$",
+        "multiline": f"^[^{lines}]*$",
+        # No hidden character, and no space at either end.
+        "identifier": f"^[^ {hidden}](?:[^{hidden}]*[^ {hidden}])?$",
+        # Something besides spaces (the rules trim names, and an empty one is missing).
+        "name": f"^[^{control}]*[^\\s{control}][^{control}]*$",
+    }
+
+
+def text_pattern(kind: str) -> Callable[[], str]:
+    """The pattern of a text `kind` (see text()), for a limit of documented(), made with the document."""
+    return lambda: _patterns()[kind]
+
+
+def text(max_length: int, *, required: bool = False, min_length: int | None = None, kind: str = "text", **more) -> Any:
+    """A text field the rules check (text_rules.check_text, or check_identifier for kind="identifier");
+    the document states its limits and the characters it may hold (supplementary planes aside)."""
+    limits = {"maxLength": max_length, **({"minLength": min_length} if min_length else {}), **more}
+    return documented(required, pattern=text_pattern(kind), **limits)
+
+
+def _code(pattern: str, what: str, schema_name: str) -> Any:
+    """An ISO code in its exact form (the rules say whether it is a known one): the document names
+    every known code (a component of the document, see CODE_SCHEMAS)."""
+    form = re.compile(pattern)
+
+    def exact(value: str) -> str:
+        if not form.fullmatch(value):
+            raise PydanticCustomError("code", f"must be {what}")
+        return value
+
+    # (allOf: pydantic would look a bare $ref up among its own definitions)
+    return Annotated[
+        str, AfterValidator(exact), WithJsonSchema({"allOf": [{"$ref": f"#/components/schemas/{schema_name}"}]})
+    ]
+
+
+CurrencyCode = _code("[A-Z]{3}", "an ISO 4217 currency code in capitals, such as USD", "CurrencyCode")
+CountryCode = _code("[A-Z]{2}", "an ISO 3166-1 alpha-2 country code in capitals, such as DE", "CountryCode")
+
+
+def code_schemas() -> dict:
+    """The document's components that CurrencyCode and CountryCode refer to."""
+    return {
+        "CurrencyCode": {"type": "string", "description": "ISO 4217 code", "enum": sorted(currencies())},
+        "CountryCode": {"type": "string", "description": "ISO 3166-1 alpha-2 code", "enum": sorted(countries())},
+    }
 
 
 class Paginated(Shape, Generic[T]):

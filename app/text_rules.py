@@ -41,7 +41,6 @@ _HIDDEN_BY_CATEGORY = {
     "Cf": "an invisible formatting character",
     "Co": "a private-use character",
     "Cs": "a lone surrogate",
-    "Cn": "an unassigned code point",
     "Zl": "a line separator",
     "Zp": "a paragraph separator",
 }

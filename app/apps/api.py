@@ -1,90 +1,53 @@
 """Installed apps and the marketplace as JSON, in the shapes of OpenMeter's v1 API: parse → rules → serialise."""
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from app.apiutil import Reader, json_body, query_int, query_page, timestamp, without_nulls
-from app.apps import rules
-from app.apps.models import InstalledApp
-from app.common import MAX_PAGE_SIZE
+from app.apiutil import json_body, query_int, query_page
+from app.apps import customer_data, rules
+from app.apps.models import CustomerAppData
+from app.apps.schemas import (
+    LISTINGS,
+    AppPaginatedResponse,
+    AppReplaceUpdate,
+    CustomerAppDataInputList,
+    CustomerAppDataList,
+    CustomerAppDataPaginatedResponse,
+    MarketplaceApiKeyInstallRequestPayload,
+    MarketplaceInstallRequestPayload,
+    MarketplaceInstallResponse,
+    MarketplaceListingPaginatedResponse,
+    StripeCustomerAppData,
+    StripeCustomerAppDataBase,
+    app_of,
+    customer_app_data_of,
+)
+from app.common import MAX_PAGE_SIZE, Page
+from app.customers import rules as customer_rules
 from app.etags import conditional, expected_version, if_match_versions, tagged
-from app.problems import Invalid, NotFound
+from app.problems import FieldError, Invalid, NotFound
+from app.schemas import parse
 
 bp = Blueprint("apps_api", __name__, url_prefix="/api/v1")
-
-
-def listing_json(listing: rules.Listing) -> dict:
-    return {
-        "type": listing.type,
-        "name": listing.name,
-        "description": listing.description,
-        "capabilities": [
-            {"type": c.type, "key": c.key, "name": c.name, "description": c.description} for c in listing.capabilities
-        ],
-        "installMethods": list(listing.install_methods),
-    }
-
-
-def app_json(app: InstalledApp) -> dict:
-    """An app as OpenMeter shows it. The Stripe key itself never appears: only `maskedAPIKey`.
-
-    OpenMeter also has `stripeAccountId`, which only Stripe can tell; this system never calls Stripe,
-    so it is left out.
-    """
-    body = {
-        "id": app.id,
-        "type": app.type,
-        "name": app.name,
-        "description": app.description,
-        "metadata": app.metadata_ or None,
-        "status": app.status,
-        "listing": listing_json(rules.LISTINGS[app.type]),
-        "createdAt": timestamp(app.created_at),
-        "updatedAt": timestamp(app.updated_at),
-        "deletedAt": timestamp(app.deleted_at),
-    }
-    if app.type == "stripe":
-        body |= {"livemode": app.stripe_livemode, "maskedAPIKey": app.masked_api_key}
-    if app.type == "custom_invoicing":
-        body |= {
-            "enableDraftSyncHook": bool(app.enable_draft_sync_hook),
-            "enableIssuingSyncHook": bool(app.enable_issuing_sync_hook),
-        }
-    return without_nulls(body)
-
-
-def _page(page: int, page_size: int, total: int, items: list) -> dict:
-    return {"totalCount": total, "page": page, "pageSize": page_size, "items": items}
 
 
 @bp.get("/apps")
 def list_apps():
     page = rules.list_apps(page=query_page(), page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE))
-    return jsonify(_page(page.page, page.page_size, page.total, [app_json(a) for a in page.items]))
+    return AppPaginatedResponse.of(page, [app_of(a) for a in page.items]).response()
 
 
 @bp.get("/apps/<id>")
 def get_app(id: str):
     app = rules.get(id)
-    return tagged(jsonify(app_json(app)), app.id, app.version)
+    return tagged(app_of(app).response(), app.id, app.version)
 
 
 @bp.put("/apps/<id>")
 @conditional
 def replace_app(id: str):
-    reader = Reader(json_body())
-    data = rules.AppInput(
-        type=reader.string("type", required=True) or "",
-        name=reader.string("name", required=True) or "",
-        description=reader.string("description"),
-        metadata=reader.string_map("metadata"),
-        secret_api_key=reader.string("secretAPIKey"),
-        enable_draft_sync_hook=bool(reader.boolean("enableDraftSyncHook")),
-        enable_issuing_sync_hook=bool(reader.boolean("enableIssuingSyncHook")),
-    )
-    if reader.errors:
-        raise Invalid(reader.errors)
+    data = parse(AppReplaceUpdate, json_body()).to_input()
     app = rules.replace(id, data, expected_version=expected_version(id))
-    return tagged(jsonify(app_json(app)), app.id, app.version)
+    return tagged(app_of(app).response(), app.id, app.version)
 
 
 @bp.delete("/apps/<id>")
@@ -96,34 +59,30 @@ def uninstall_app(id: str):
 
 @bp.get("/marketplace/listings")
 def list_listings():
-    page = query_page()
-    page_size = query_int("pageSize", 100, 1, MAX_PAGE_SIZE)
-    listings = list(rules.LISTINGS.values())
-    shown = listings[(page - 1) * page_size : page * page_size]
-    return jsonify(_page(page, page_size, len(listings), [listing_json(listing) for listing in shown]))
+    page, page_size = query_page(), query_int("pageSize", 100, 1, MAX_PAGE_SIZE)
+    return MarketplaceListingPaginatedResponse.page_of_all(page, page_size).response()
 
 
 @bp.get("/marketplace/listings/<type>")
 def get_listing(type: str):
-    return jsonify(listing_json(rules.get_listing(type)))
+    return LISTINGS[rules.get_listing(type).type].response()
 
 
 def _install(app_type: str, with_api_key: bool):
     # The body is optional for a plain install: every field of it is.
-    body = json_body() if with_api_key or request.get_data(cache=True).strip() else {}
-    reader = Reader(body)
-    name = reader.string("name")
-    create_billing_profile = reader.boolean("createBillingProfile")
-    api_key = reader.string("apiKey", required=True) if with_api_key else None
-    if reader.errors:
-        raise Invalid(reader.errors)
+    if with_api_key:
+        payload = parse(MarketplaceApiKeyInstallRequestPayload, json_body())
+        api_key = payload.api_key
+    else:
+        body = json_body() if request.get_data(cache=True).strip() else {}
+        payload, api_key = parse(MarketplaceInstallRequestPayload, body), None
     app, default_for = rules.install(
         app_type,
-        name=name,
+        name=payload.name,
         api_key=api_key,
-        create_billing_profile=True if create_billing_profile is None else create_billing_profile,
+        create_billing_profile=payload.create_billing_profile is not False,  # null: the default, true
     )
-    return jsonify({"app": app_json(app), "defaultForCapabilityTypes": default_for})
+    return MarketplaceInstallResponse(app=app_of(app), default_for_capability_types=default_for).response()
 
 
 @bp.post("/marketplace/listings/<type>/install")
@@ -139,10 +98,8 @@ def install_app_with_api_key(type: str):
 # ---------------------------------------------------------------------------------------------
 # Customer app data (SPEC §2)
 
-from app.apps import customer_data  # noqa: E402
-from app.apps.models import CustomerAppData  # noqa: E402
-from app.customers import rules as customer_rules  # noqa: E402
-from app.problems import FieldError  # noqa: E402
+
+LISTING_TYPES = tuple(rules.LISTINGS)
 
 
 def _app_data_id(customer_id: str, app_id: str) -> str:
@@ -159,29 +116,6 @@ def _expected_app_data_versions(customer_id: str) -> dict[str, int] | None:
     return {thing.removeprefix(prefix): version for thing, version in versions.items() if thing.startswith(prefix)}
 
 
-def app_data_json(row: CustomerAppData) -> dict:
-    body = {"id": row.app_id, "type": row.type, "app": app_json(row.app)}
-    if row.type == "stripe":
-        body |= {
-            "stripeCustomerId": row.stripe_customer_id,
-            "stripeDefaultPaymentMethodId": row.stripe_default_payment_method_id,
-        }
-    if row.type == "custom_invoicing":
-        body["metadata"] = row.metadata_ or None
-    return without_nulls(body)
-
-
-def _app_data_item(reader: Reader) -> customer_data.AppDataInput:
-    item = customer_data.AppDataInput(
-        type=reader.string("type", required=True),
-        app_id=reader.string("id"),
-        stripe_customer_id=reader.string("stripeCustomerId"),
-        stripe_default_payment_method_id=reader.string("stripeDefaultPaymentMethodId"),
-        metadata=reader.string_map("metadata"),
-    )
-    return item
-
-
 @bp.get("/customers/<customer_id_or_key>/apps")
 def list_customer_apps(customer_id_or_key: str):
     page = query_page()
@@ -191,29 +125,21 @@ def list_customer_apps(customer_id_or_key: str):
         raise Invalid([FieldError("type", "invalid", f"type must be one of {', '.join(LISTING_TYPES)}.")])
     _, rows = customer_data.list_for(customer_id_or_key, app_type)
     shown = rows[(page - 1) * page_size : page * page_size]
-    return jsonify(_page(page, page_size, len(rows), [app_data_json(r) for r in shown]))
-
-
-LISTING_TYPES = tuple(rules.LISTINGS)
+    items = [customer_app_data_of(r) for r in shown]
+    return CustomerAppDataPaginatedResponse.of(Page(shown, len(rows), page, page_size), items).response()
 
 
 @bp.put("/customers/<customer_id_or_key>/apps")
 @conditional
 def upsert_customer_apps(customer_id_or_key: str):
     """If-Match, when given, names the version of each app's data that the items change (one ETag each)."""
-    body = json_body()
-    if not isinstance(body, list):
-        raise Invalid([FieldError("body", "type", "The body must be an array of app data items.")])
-    items, errors = [], []
-    for i, obj in enumerate(body):
-        reader = Reader(obj, f"[{i}]")
-        items.append(_app_data_item(reader))
-        errors += reader.errors
-    if errors:
-        raise Invalid(errors)
+    items = parse(CustomerAppDataInputList, json_body()).to_input()
     customer = customer_rules.get(customer_id_or_key)  # If-Match names it by id, whichever way the path does
     rows = customer_data.upsert(customer.id, items, expected_versions=_expected_app_data_versions(customer.id))
-    return jsonify([app_data_json(r) for r in rows])
+    body = CustomerAppDataList([customer_app_data_of(r) for r in rows]).model_dump_json(
+        by_alias=True, exclude_none=True
+    )
+    return Response(body, mimetype="application/json")
 
 
 @bp.delete("/customers/<customer_id_or_key>/apps/<app_id>")
@@ -224,20 +150,8 @@ def delete_customer_app(customer_id_or_key: str, app_id: str):
     return Response(status=204)
 
 
-def _stripe_json(row: CustomerAppData) -> dict:
-    return without_nulls(
-        {
-            "id": row.app_id,
-            "type": "stripe",
-            "stripeCustomerId": row.stripe_customer_id,
-            "stripeDefaultPaymentMethodId": row.stripe_default_payment_method_id,
-            "app": app_json(row.app),
-        }
-    )
-
-
 def _tagged_stripe(row: CustomerAppData):
-    return tagged(jsonify(_stripe_json(row)), _app_data_id(row.customer_id, row.app_id), row.version)
+    return tagged(StripeCustomerAppData.of(row).response(), _app_data_id(row.customer_id, row.app_id), row.version)
 
 
 @bp.get("/customers/<customer_id_or_key>/stripe")
@@ -253,17 +167,9 @@ def get_customer_stripe(customer_id_or_key: str):
 @bp.put("/customers/<customer_id_or_key>/stripe")
 @conditional
 def upsert_customer_stripe(customer_id_or_key: str):
-    reader = Reader(json_body())
-    item = customer_data.AppDataInput(
-        type="stripe",
-        stripe_customer_id=reader.string("stripeCustomerId", required=True),
-        stripe_default_payment_method_id=reader.string("stripeDefaultPaymentMethodId"),
-    )
-    if reader.errors:
-        raise Invalid(reader.errors)
+    data = parse(StripeCustomerAppDataBase, json_body())
     customer = customer_rules.get(customer_id_or_key)
-    if not customer.is_deleted:
-        item.app_id = customer_data.stripe_app_of(customer).id
+    item = data.to_input(app_id=None if customer.is_deleted else customer_data.stripe_app_of(customer).id)
     expected = _expected_app_data_versions(customer.id)
     rows = customer_data.upsert(customer.id, [item], indexed=False, expected_versions=expected)
     return _tagged_stripe(rows[0])

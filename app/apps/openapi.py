@@ -1,19 +1,19 @@
 """The apps and marketplace part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
-from app.apps import rules
-from app.common import DESCRIPTION_MAX, MAX_PAGE_SIZE, NAME_MAX
-from app.meta.openapi_parts import ERRORS, PAGE, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
-
-ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."}
-TIMESTAMP = {"type": "string", "format": "date-time"}
-
-
-def query(name: str, schema: dict, description: str | None = None) -> dict:
-    param = {"name": name, "in": "query", "schema": schema}
-    if description:
-        param["description"] = description
-    return param
-
+from app.apps import rules, schemas
+from app.common import MAX_PAGE_SIZE
+from app.meta.openapi_parts import (
+    ERRORS,
+    PAGE,
+    conditional,
+    json_body,
+    json_response,
+    problem,
+    query,
+    ref,
+    tagged,
+)
+from app.schemas import component_schemas
 
 PAGING = [
     PAGE,
@@ -31,58 +31,14 @@ def _path_param(name: str, description: str, schema: dict | None = None) -> dict
     }
 
 
+def _app_type(*install_methods: str) -> dict:
+    """The app type in the path: any listed one, or those installed with one of `install_methods`."""
+    types = [t for t, listing in rules.LISTINGS.items() if set(listing.install_methods) & set(install_methods)]
+    return _path_param("type", "The app type.", {"type": "string", "enum": types or list(rules.LISTINGS)})
+
+
 APP_ID = _path_param("id", "The app's id.")
-APP_TYPE = _path_param("type", "The app type.", {"type": "string", "enum": list(rules.LISTINGS)})
-
-_COMMON_INPUT = {
-    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-    "metadata": STRING_MAP,
-}
-
-
-def _app_schema(app_type: str, extra: dict, required: list[str]) -> dict:
-    return {
-        "type": "object",
-        "required": ["id", "type", "name", "status", "listing", "createdAt", "updatedAt", *required],
-        "properties": {
-            "id": ID,
-            "type": {"const": app_type},
-            **_COMMON_INPUT,
-            "status": {"type": "string", "enum": ["ready", "unauthorized"]},
-            "listing": ref("MarketplaceListing"),
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "deletedAt": TIMESTAMP,
-            **extra,
-        },
-    }
-
-
-def _update_schema(app_type: str, extra: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["type", "name"],
-        "properties": {"type": {"const": app_type}, **_COMMON_INPUT, **extra},
-    }
-
-
-_STRIPE_KEY = {
-    "type": "string",
-    "pattern": "^(sk|rk)_(test|live)_[0-9A-Za-z]{10,240}$",
-    "writeOnly": True,
-    "description": "A Stripe secret or restricted key. Stored, never shown again.",
-}
-_HOOKS = {"enableDraftSyncHook": {"type": "boolean"}, "enableIssuingSyncHook": {"type": "boolean"}}
-_INSTALL_PAYLOAD = {
-    "name": {"type": "string", "maxLength": NAME_MAX, "description": "Defaults to the listing's name."},
-    "createBillingProfile": {
-        "type": "boolean",
-        "default": True,
-        "description": "Also create a billing profile on the new app. A Stripe app's profile becomes the "
-        "default when the current default bills through a sandbox app.",
-    },
-}
+APP_TYPE = _app_type()
 _INSTALL_RESPONSES = {
     "200": json_response(ref("MarketplaceInstallResponse"), "The installed app."),
     **ERRORS,
@@ -161,7 +117,7 @@ PATHS = {
         },
     },
     "/api/v1/marketplace/listings/{type}/install": {
-        "parameters": [APP_TYPE],
+        "parameters": [_app_type(rules.NO_CREDENTIALS)],
         "post": {
             "operationId": "marketplaceAppInstall",
             "summary": "Install an app that needs no credentials (sandbox, custom_invoicing)",
@@ -173,7 +129,7 @@ PATHS = {
         },
     },
     "/api/v1/marketplace/listings/{type}/install/apikey": {
-        "parameters": [APP_TYPE],
+        "parameters": [_app_type(rules.WITH_API_KEY)],
         "post": {
             "operationId": "marketplaceAppAPIKeyInstall",
             "summary": "Install an app with an API key (stripe)",
@@ -186,110 +142,10 @@ PATHS = {
     },
 }
 
-SCHEMAS = {
-    "App": {
-        "oneOf": [ref("SandboxApp"), ref("StripeApp"), ref("CustomInvoicingApp")],
-        "discriminator": {"propertyName": "type"},
-    },
-    "SandboxApp": _app_schema("sandbox", {}, []),
-    "StripeApp": _app_schema(
-        "stripe",
-        {
-            "livemode": {"type": "boolean", "description": "From the key's prefix: sk_live_/rk_live_."},
-            "maskedAPIKey": {
-                "type": "string",
-                "description": "The first 8 and last 3 characters of the key.",
-                "pattern": r"^(sk|rk)_(test|live)_\*\*\*[0-9A-Za-z]{3}$",
-            },
-        },
-        ["livemode", "maskedAPIKey"],
-    ),
-    "CustomInvoicingApp": _app_schema("custom_invoicing", _HOOKS, list(_HOOKS)),
-    "AppReplaceUpdate": {
-        "oneOf": [
-            ref("SandboxAppReplaceUpdate"),
-            ref("StripeAppReplaceUpdate"),
-            ref("CustomInvoicingAppReplaceUpdate"),
-        ],
-        "discriminator": {"propertyName": "type"},
-    },
-    "SandboxAppReplaceUpdate": _update_schema("sandbox", {}),
-    "StripeAppReplaceUpdate": _update_schema("stripe", {"secretAPIKey": _STRIPE_KEY}),
-    "CustomInvoicingAppReplaceUpdate": _update_schema("custom_invoicing", _HOOKS),
-    "AppPaginatedResponse": paginated("App"),
-    "AppCapability": {
-        "type": "object",
-        "required": ["type", "key", "name", "description"],
-        "properties": {
-            "type": {"type": "string", "enum": ["reportUsage", "reportEvents", *rules.BILLING_CAPABILITIES]},
-            "key": {"type": "string"},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-        },
-    },
-    "MarketplaceListing": {
-        "type": "object",
-        "required": ["type", "name", "description", "capabilities", "installMethods"],
-        "properties": {
-            "type": {"type": "string", "enum": list(rules.LISTINGS)},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "capabilities": {"type": "array", "items": ref("AppCapability")},
-            "installMethods": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["with_oauth2", rules.WITH_API_KEY, rules.NO_CREDENTIALS]},
-            },
-        },
-    },
-    "MarketplaceListingPaginatedResponse": paginated("MarketplaceListing"),
-    "MarketplaceInstallRequestPayload": {"type": "object", "properties": _INSTALL_PAYLOAD},
-    "MarketplaceApiKeyInstallRequestPayload": {
-        "type": "object",
-        "required": ["apiKey"],
-        "properties": {**_INSTALL_PAYLOAD, "apiKey": _STRIPE_KEY},
-    },
-    "MarketplaceInstallResponse": {
-        "type": "object",
-        "required": ["app", "defaultForCapabilityTypes"],
-        "properties": {
-            "app": ref("App"),
-            "defaultForCapabilityTypes": {
-                "type": "array",
-                "items": {"type": "string", "enum": list(rules.BILLING_CAPABILITIES)},
-                "description": "The capabilities the new app is now the default for (its profile became the "
-                "default billing profile), or none.",
-            },
-        },
-    },
-}
-
-
 # ---------------------------------------------------------------------------------------------
 # Customer app data (SPEC §2)
 
 CUSTOMER = _path_param("customerIdOrKey", "The customer's id, or the key of a live customer.", {"type": "string"})
-_STRIPE_DATA = {
-    "stripeCustomerId": {"type": "string", "pattern": "^cus_[0-9A-Za-z]+$"},
-    "stripeDefaultPaymentMethodId": {"type": "string", "pattern": "^pm_[0-9A-Za-z]+$"},
-}
-_APP_DATA_INPUT = {
-    "type": "object",
-    "required": ["type"],
-    "properties": {
-        "type": {"type": "string", "enum": list(rules.LISTINGS)},
-        "id": {
-            **ID,
-            "description": "The app's id; without it, the app of this type in the customer's billing profile.",
-        },
-        **_STRIPE_DATA,
-        "metadata": STRING_MAP,
-    },
-}
-_APP_DATA = {
-    **_APP_DATA_INPUT,
-    "required": ["type", "id"],
-    "properties": {**_APP_DATA_INPUT["properties"], "app": ref("App")},
-}
 _NO_CUSTOMER = problem("No such customer.")
 _DELETED = problem("The customer is deleted, or its billing profile has no app of that type.")
 
@@ -301,7 +157,7 @@ PATHS |= {
             "summary": "A customer's data in the installed apps",
             "parameters": [*PAGING, query("type", {"type": "string", "enum": list(rules.LISTINGS)})],
             "responses": {
-                "200": json_response(paginated("CustomerAppData"), "The data."),
+                "200": json_response(ref("CustomerAppDataPaginatedResponse"), "The data."),
                 **ERRORS,
                 "404": _NO_CUSTOMER,
             },
@@ -315,14 +171,9 @@ PATHS |= {
                     '(`"<customer id>/apps/<app id>-<version>"`, as GET and PUT of /stripe answer it; version 0 '
                     "for data not made yet): an item whose data If-Match does not name is refused with 412."
                 ),
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"type": "array", "items": ref("CustomerAppDataInput")}}
-                    },
-                },
+                "requestBody": json_body("CustomerAppDataInputList"),
                 "responses": {
-                    "200": json_response({"type": "array", "items": ref("CustomerAppData")}, "The resulting data."),
+                    "200": json_response(ref("CustomerAppDataList"), "The resulting data."),
                     **ERRORS,
                     "404": _NO_CUSTOMER,
                     "409": problem("Another customer has this Stripe customer id in this app; it is named."),
@@ -352,7 +203,7 @@ PATHS |= {
             "operationId": "getCustomerStripeAppData",
             "summary": "The customer's data in the Stripe app of its billing profile",
             "responses": {
-                "200": tagged(json_response(ref("CustomerAppData"), "The data.")),
+                "200": tagged(json_response(ref("StripeCustomerAppData"), "The data.")),
                 **ERRORS,
                 "404": problem("No such customer, or no Stripe data yet."),
                 "412": _DELETED,
@@ -362,16 +213,9 @@ PATHS |= {
             {
                 "operationId": "upsertCustomerStripeAppData",
                 "summary": "Set the customer's data in the Stripe app of its billing profile",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "required": ["stripeCustomerId"], "properties": _STRIPE_DATA}
-                        }
-                    },
-                },
+                "requestBody": json_body("StripeCustomerAppDataBase"),
                 "responses": {
-                    "200": tagged(json_response(ref("CustomerAppData"), "The data.")),
+                    "200": tagged(json_response(ref("StripeCustomerAppData"), "The data.")),
                     **ERRORS,
                     "404": _NO_CUSTOMER,
                     "409": problem("Another customer has this Stripe customer id in this app; it is named."),
@@ -381,4 +225,5 @@ PATHS |= {
         ),
     },
 }
-SCHEMAS |= {"CustomerAppData": _APP_DATA, "CustomerAppDataInput": _APP_DATA_INPUT}
+
+SCHEMAS = component_schemas(*schemas.SHAPES)

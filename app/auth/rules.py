@@ -21,7 +21,7 @@ from app import history
 from app.auth.models import ROLES, ApiToken, ConsoleSession, LoginAttempt, Operator
 from app.common import NAME_MAX
 from app.extensions import db, utcnow
-from app.ids import is_id, new_id
+from app.ids import new_id
 from app.problems import Conflict, FieldError, Invalid, Problem
 from app.store import get_by_id, queue_behind, refuse_stale, unit_of_work
 from app.text_rules import check_text

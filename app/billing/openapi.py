@@ -1,9 +1,9 @@
 """The billing profiles part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
-from app.apps.openapi import ID, PAGING, TIMESTAMP, query
-from app.billing import rules
-from app.common import DESCRIPTION_MAX, NAME_MAX
-from app.meta.openapi_parts import ERRORS, STRING_MAP, conditional, json_response, paginated, problem, ref, tagged
+from app.apps.openapi import PAGING
+from app.billing import rules, schemas
+from app.meta.openapi_parts import ERRORS, conditional, json_body, json_response, problem, query, ref, tagged
+from app.schemas import component_schemas
 
 PROFILE_ID = {
     "name": "id",
@@ -18,89 +18,6 @@ EXPAND = query(
     "`apps` includes the whole app objects instead of their ids.",
 )
 EXPAND["explode"] = True
-
-DURATION = {"type": "string", "maxLength": rules.DURATION_TEXT_MAX, "description": "An ISO 8601 duration, at most P1Y."}
-
-
-def _workflow_schema(with_defaults: bool) -> dict:
-    """The workflow as written (every part optional, with SPEC §3's defaults) or as read (all present)."""
-
-    def d(value) -> dict:
-        return {"default": value} if with_defaults else {}
-
-    def section(properties: dict, required: list[str]) -> dict:
-        schema = {"type": "object", "properties": properties}
-        if not with_defaults:
-            schema["required"] = required
-        return schema
-
-    collection = section(
-        {
-            "alignment": ref("BillingWorkflowCollectionAlignment"),
-            "interval": {**DURATION, **d("PT1H"), "description": "Longer than zero, at most P1Y."},
-        },
-        ["alignment", "interval"],
-    )
-    invoicing = section(
-        {
-            "autoAdvance": {"type": "boolean", **d(True)},
-            "draftPeriod": {**DURATION, **d("P0D")},
-            "dueAfter": {**DURATION, **d("P30D")},
-            "progressiveBilling": {"type": "boolean", **d(True)},
-            "defaultTaxConfig": {
-                "type": "object",
-                "properties": {"behavior": {"type": "string", "enum": list(rules.TAX_BEHAVIORS)}},
-            },
-        },
-        ["autoAdvance", "draftPeriod", "dueAfter", "progressiveBilling"],
-    )
-    payment = section(
-        {"collectionMethod": {"type": "string", "enum": list(rules.COLLECTION_METHODS), **d("charge_automatically")}},
-        ["collectionMethod"],
-    )
-    tax = section(
-        {
-            "enabled": {"type": "boolean", **d(True)},
-            "enforced": {"type": "boolean", **d(False), "description": "Requires `enabled`."},
-        },
-        ["enabled", "enforced"],
-    )
-    return section(
-        {"collection": collection, "invoicing": invoicing, "payment": payment, "tax": tax},
-        ["collection", "invoicing", "payment", "tax"],
-    )
-
-
-def _app_ids(item: dict) -> dict:
-    return {
-        "type": "object",
-        "required": list(rules.APP_ROLES),
-        "properties": {role: item for role in rules.APP_ROLES},
-        "description": "SPEC §3: the same installed app in all three roles.",
-    }
-
-
-def _profile_input_schema(for_create: bool) -> dict:
-    properties = {
-        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-        "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-        "metadata": STRING_MAP,
-        "default": {
-            "type": "boolean",
-            "default": False,
-            "description": "true makes this the default and demotes the old one; the default cannot be set to false.",
-        },
-        "supplier": ref("BillingParty"),
-        "workflow": _workflow_schema(with_defaults=True),
-    }
-    if for_create:
-        properties["apps"] = _app_ids(ID)
-    return {
-        "type": "object",
-        "required": ["name", "supplier", *(["apps"] if for_create else [])],
-        "properties": properties,
-    }
-
 
 PATHS = {
     "/api/v1/billing/profiles": {
@@ -176,68 +93,6 @@ PATHS = {
     },
 }
 
-SCHEMAS = {
-    "BillingProfile": {
-        "type": "object",
-        "required": ["id", "name", "default", "supplier", "workflow", "apps", "createdAt", "updatedAt"],
-        "properties": {
-            "id": ID,
-            **{k: v for k, v in _profile_input_schema(False)["properties"].items() if k != "workflow"},
-            "workflow": _workflow_schema(with_defaults=False),
-            "apps": {"oneOf": [_app_ids(ref("AppReference")), _app_ids(ref("App"))]},
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "deletedAt": TIMESTAMP,
-        },
-    },
-    "BillingProfileCreate": _profile_input_schema(for_create=True),
-    "BillingProfileReplaceUpdateWithWorkflow": _profile_input_schema(for_create=False),
-    "BillingProfilePaginatedResponse": paginated("BillingProfile"),
-    "AppReference": {
-        "type": "object",
-        "required": ["id"],
-        "properties": {"id": ID},
-        "additionalProperties": False,
-    },
-    "BillingParty": {
-        "type": "object",
-        "required": ["name", "addresses"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-            "taxId": {"type": "object", "properties": {"code": {"type": "string", "maxLength": rules.TAX_CODE_MAX}}},
-            "addresses": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 1,
-                "items": {"allOf": [ref("Address"), {"required": ["country"]}]},
-            },
-        },
-    },
-    "BillingWorkflowCollectionAlignment": {
-        "oneOf": [
-            {"type": "object", "required": ["type"], "properties": {"type": {"const": "subscription"}}},
-            {
-                "type": "object",
-                "required": ["type", "recurringPeriod"],
-                "properties": {
-                    "type": {"const": "anchored"},
-                    "recurringPeriod": {
-                        "type": "object",
-                        "required": ["interval", "anchor"],
-                        "properties": {
-                            "interval": {
-                                "anyOf": [{"type": "string", "enum": list(rules.PERIOD_UNITS)}, DURATION],
-                            },
-                            "anchor": TIMESTAMP,
-                        },
-                    },
-                },
-            },
-        ],
-    },
-}
-
-
 # ---------------------------------------------------------------------------------------------
 # Customer overrides (SPEC §3)
 
@@ -248,29 +103,6 @@ OVERRIDE_EXPAND = query(
     "`apps` includes the app objects, `customer` the customer.",
 )
 OVERRIDE_EXPAND["explode"] = True
-_OVERRIDE = {
-    "type": "object",
-    "required": ["baseBillingProfileId"],
-    "properties": {
-        "baseBillingProfileId": {**ID, "description": "The pinned profile, or the current default when none is."},
-        "customerOverride": {
-            "type": "object",
-            "required": ["customerId", "createdAt", "updatedAt"],
-            "properties": {
-                "customerId": ID,
-                "billingProfileId": ID,
-                "createdAt": TIMESTAMP,
-                "updatedAt": TIMESTAMP,
-            },
-        },
-        "customerProfile": {
-            "type": "object",
-            "description": "The effective profile's supplier, workflow and apps.",
-            "properties": {"supplier": {"type": "object"}, "workflow": {"type": "object"}, "apps": {"type": "object"}},
-        },
-        "customer": ref("Customer"),
-    },
-}
 _NO_CUSTOMER = problem("No such customer.")
 
 PATHS |= {
@@ -303,7 +135,10 @@ PATHS |= {
                 ),
                 *PAGING,
             ],
-            "responses": {"200": json_response(paginated("CustomerOverride"), "The customers."), **ERRORS},
+            "responses": {
+                "200": json_response(ref("CustomerOverridePaginatedResponse"), "The customers."),
+                **ERRORS,
+            },
         },
     },
     "/api/v1/billing/customers/{customerId}": {
@@ -322,11 +157,7 @@ PATHS |= {
             {
                 "operationId": "upsertBillingProfileCustomerOverride",
                 "summary": "Pin a customer to a profile (or, without billingProfileId, to the default)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {"schema": {"type": "object", "properties": {"billingProfileId": ID}}}
-                    },
-                },
+                "requestBody": json_body("BillingProfileCustomerOverrideCreate"),
                 "responses": {
                     "200": tagged(json_response(ref("CustomerOverride"), "The override.")),
                     **ERRORS,
@@ -349,4 +180,5 @@ PATHS |= {
         ),
     },
 }
-SCHEMAS |= {"CustomerOverride": _OVERRIDE}
+
+SCHEMAS = component_schemas(*schemas.SHAPES)

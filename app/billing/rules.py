@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import isodate
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 

@@ -1,6 +1,9 @@
 """The customer's JSON shapes (OpenMeter's v1 `Customer`, `CustomerCreate` and their parts): parsed,
 serialised and documented from here (see app/schemas.py)."""
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import ConfigDict
+
 from app.common import (
     ADDRESS_FIELDS,
     ADDRESS_PART_MAX,
@@ -19,26 +22,26 @@ from app.common import Address as AddressInput
 from app.customers.models import Customer as CustomerRow
 from app.customers.rules import CustomerInput
 from app.plans.models import Subscription
-from app.schemas import Paginated, Shape, Timestamp, documented
+from app.schemas import CountryCode, CurrencyCode, Paginated, Shape, Timestamp, documented, text, text_pattern
 
 # Metadata as every area has it: string keys and values, within the limits (common.check_metadata).
 METADATA = documented(
     maxProperties=METADATA_MAX_KEYS,
-    propertyNames={"minLength": 1, "maxLength": METADATA_KEY_MAX},
-    additionalProperties={"type": "string", "maxLength": METADATA_VALUE_MAX},
+    propertyNames={"maxLength": METADATA_KEY_MAX, "pattern": text_pattern("identifier")},
+    additionalProperties={"type": "string", "maxLength": METADATA_VALUE_MAX, "pattern": text_pattern("multiline")},
 )
 
 
 class Address(Shape):
     """A postal address (a customer's billing address, a supplier's address)."""
 
-    country: str | None = documented(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")
-    postal_code: str | None = documented(maxLength=ADDRESS_PART_MAX)
-    state: str | None = documented(maxLength=ADDRESS_PART_MAX)
-    city: str | None = documented(maxLength=ADDRESS_PART_MAX)
-    line1: str | None = documented(maxLength=ADDRESS_PART_MAX)
-    line2: str | None = documented(maxLength=ADDRESS_PART_MAX)
-    phone_number: str | None = documented(maxLength=PHONE_MAX)
+    country: CountryCode | None = None
+    postal_code: str | None = text(ADDRESS_PART_MAX)
+    state: str | None = text(ADDRESS_PART_MAX)
+    city: str | None = text(ADDRESS_PART_MAX)
+    line1: str | None = text(ADDRESS_PART_MAX)
+    line2: str | None = text(ADDRESS_PART_MAX)
+    phone_number: str | None = text(PHONE_MAX)
 
     def to_input(self) -> AddressInput:
         return AddressInput(**{attr: getattr(self, attr) for attr in ADDRESS_FIELDS})
@@ -53,20 +56,37 @@ class Address(Shape):
 class CustomerUsageAttribution(Shape):
     subject_keys: list[str] = documented(
         required=True,
-        items={"type": "string", "minLength": 1, "maxLength": SUBJECT_MAX},
+        items={"type": "string", "maxLength": SUBJECT_MAX, "pattern": text_pattern("identifier")},
         uniqueItems=True,
         maxItems=SUBJECT_KEYS_MAX,
     )
 
 
+def _key_or_subject_key(schema: dict) -> None:
+    """The document says what the rules say: a customer has a key, a subject key, or both."""
+    subject_keys = {"type": "object", "required": ["subjectKeys"], "properties": {"subjectKeys": {"minItems": 1}}}
+    schema["anyOf"] = [
+        {"required": ["key"], "properties": {"key": {"type": "string"}}},
+        {"required": ["usageAttribution"], "properties": {"usageAttribution": subject_keys}},
+    ]
+
+
 class CustomerCreate(Shape):
     """A customer as written (POST, and PUT, which replaces it whole). At least a key or a subject key."""
 
-    name: str = documented(required=True, minLength=1, maxLength=NAME_MAX)
-    key: str | None = documented(minLength=1, maxLength=KEY_MAX)
-    description: str | None = documented(maxLength=DESCRIPTION_MAX)
-    primary_email: str | None = documented(format="email", maxLength=EMAIL_MAX)
-    currency: str | None = documented(pattern="^[A-Z]{3}$", description="ISO 4217 code")
+    model_config = ConfigDict(json_schema_extra=_key_or_subject_key)
+
+    name: str = text(NAME_MAX, required=True, kind="name")
+    key: str | None = text(KEY_MAX, kind="identifier")
+    description: str | None = text(DESCRIPTION_MAX, kind="multiline")
+    primary_email: str | None = documented(
+        format="email",
+        maxLength=EMAIL_MAX,
+        # email_validator's refusal of special-use domains (a@b.test, a@localhost), stated.
+        pattern=f"^(?!.*@(?:.*\\.)?(?:{'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)[^@]+@[^@]+$",
+        description="A deliverable address: special-use domains (.test, .local, .invalid, localhost…) are refused.",
+    )
+    currency: CurrencyCode | None = None
     billing_address: Address | None = None
     usage_attribution: CustomerUsageAttribution | None = None
     metadata: dict[str, str] | None = METADATA
@@ -87,6 +107,8 @@ class CustomerCreate(Shape):
 class Customer(CustomerCreate):
     """A customer as read."""
 
+    model_config = ConfigDict(json_schema_extra=None)
+
     id: str = documented(required=True, pattern="^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
     usage_attribution: CustomerUsageAttribution
     current_subscription_id: str | None = documented(description="The active subscription, if any.")
@@ -96,7 +118,7 @@ class Customer(CustomerCreate):
 
     @classmethod
     def of(cls, customer: CustomerRow, current_subscription: Subscription | None = None) -> "Customer":
-        """The customer; `current_subscription` is its active one, if any (callers load it, for a whole page at once)."""
+        """The customer; `current_subscription` is its active one, if any (callers load it, for a page at once)."""
         return cls(
             id=customer.id,
             name=customer.name,

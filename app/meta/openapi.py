@@ -12,6 +12,7 @@ from app.billing import openapi as billing
 from app.customers import openapi as customers
 from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, problem, ref
 from app.plans import openapi as plans
+from app.schemas import code_schemas
 
 AREAS = [customers, plans, apps, billing]
 
@@ -50,6 +51,7 @@ SCHEMAS = {
         },
     },
     "Problem": PROBLEM_SCHEMA,
+    **code_schemas(),
 }
 
 

@@ -47,7 +47,11 @@ IF_MATCH = {
         "made only while the thing is still at that version, else 412 and nothing changes. Without If-Match the "
         "last write wins. A malformed value is 400."
     ),
-    "schema": {"type": "string"},
+    # app/etags.py's reading: `*`, or entity tags in double quotes separated by commas.
+    "schema": {
+        "type": "string",
+        "pattern": r'^[ \t]*(?:\*|(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"(?:[ \t]*,[ \t]*(?:W/)?"[\x21\x23-\x7e\x80-\xff]*")*)[ \t]*$',
+    },
 }
 
 

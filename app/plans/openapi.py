@@ -8,29 +8,13 @@ from app.meta.openapi_parts import (
     conditional,
     json_body,
     json_response,
-    paginated,
     problem,
     query,
     ref,
     tagged,
 )
-from app.plans import rules
-
-ULID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"}
-TIMESTAMP = {"type": "string", "format": "date-time"}
-PLAN_KEY = {"type": "string", "pattern": "^[a-z0-9]+(?:_[a-z0-9]+)*$", "minLength": 1, "maxLength": rules.KEY_MAX}
-CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
-CADENCE = {
-    "type": "string",
-    "pattern": "^P(?:[0-9]{1,9}Y)?(?:[0-9]{1,9}M)?(?:[0-9]{1,9}W)?(?:[0-9]{1,9}D)?$",
-    "description": "ISO 8601 duration of whole days or more, e.g. P1M",
-    "examples": ["P1M", "P1Y"],
-}
-TIMING = {
-    "type": "string",
-    "enum": ["immediate"],
-    "description": "Changes take effect at once; other timings are refused.",
-}
+from app.plans import rules, schemas
+from app.schemas import component_schemas
 
 PLAN_ID_OR_KEY = {
     "name": "planIdOrKey",
@@ -39,21 +23,17 @@ PLAN_ID_OR_KEY = {
     "description": "The plan's id (live or deleted) or the key of a live plan.",
     "schema": {"type": "string"},
 }
-SUBSCRIPTION_ID = {"name": "subscriptionId", "in": "path", "required": True, "schema": ULID}
+SUBSCRIPTION_ID = {
+    "name": "subscriptionId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": schemas.ULID},
+}
 PAGING = [
     PAGE,
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
     query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
 ]
-
-
-def _plan_fields() -> dict:
-    return {
-        "name": {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX},
-        "description": {"type": "string", "maxLength": rules.DESCRIPTION_MAX},
-        "billingCadence": CADENCE,
-        "price": ref("FlatPrice"),
-    }
 
 
 PATHS = {
@@ -201,108 +181,4 @@ PATHS = {
     },
 }
 
-SCHEMAS = {
-    "FlatPrice": {
-        "type": "object",
-        "required": ["amount"],
-        "properties": {
-            "type": {"type": "string", "enum": ["flat"]},
-            "amount": {
-                "type": "string",
-                "pattern": "^[0-9]{1,32}(?:\\.[0-9]{1,32})?$",
-                "description": "Decimal, with at most as many decimals as the currency has (ISO 4217).",
-            },
-        },
-    },
-    "Plan": {
-        "type": "object",
-        "required": ["id", "key", "name", "currency", "billingCadence", "price", "createdAt", "updatedAt"],
-        "properties": {
-            "id": ULID,
-            "key": PLAN_KEY,
-            "currency": CURRENCY,
-            **_plan_fields(),
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "deletedAt": TIMESTAMP,
-        },
-    },
-    "PlanCreate": {
-        "type": "object",
-        "required": ["key", "name", "currency", "billingCadence", "price"],
-        "properties": {"key": PLAN_KEY, "currency": CURRENCY, **_plan_fields()},
-    },
-    "PlanReplaceUpdate": {
-        "type": "object",
-        "required": ["name", "billingCadence", "price"],
-        "properties": {
-            **_plan_fields(),
-            "key": {**PLAN_KEY, "description": "Optional; if given, it must be the plan's key."},
-            "currency": {**CURRENCY, "description": "Optional; if given, it must be the plan's currency."},
-        },
-    },
-    "PlanPaginatedResponse": paginated("Plan"),
-    "PlanReferenceInput": {
-        "type": "object",
-        "required": ["key"],
-        "properties": {"key": PLAN_KEY},
-    },
-    "PlanReference": {
-        "type": "object",
-        "required": ["id", "key"],
-        "properties": {"id": ULID, "key": PLAN_KEY},
-    },
-    "PlanSubscriptionCreate": {
-        "type": "object",
-        "required": ["plan"],
-        "description": "Give customerId or customerKey; customerId wins when both are given.",
-        "properties": {
-            "customerId": {"type": "string"},
-            "customerKey": {"type": "string"},
-            "plan": ref("PlanReferenceInput"),
-            "timing": TIMING,
-        },
-    },
-    "PlanSubscriptionChange": {
-        "type": "object",
-        "required": ["plan"],
-        "properties": {"plan": ref("PlanReferenceInput"), "timing": TIMING},
-    },
-    "CancelRequest": {"type": "object", "properties": {"timing": TIMING}},
-    "Subscription": {
-        "type": "object",
-        "required": [
-            "id",
-            "name",
-            "customerId",
-            "plan",
-            "currency",
-            "billingCadence",
-            "status",
-            "activeFrom",
-            "billingAnchor",
-            "createdAt",
-            "updatedAt",
-        ],
-        "properties": {
-            "id": ULID,
-            "name": {"type": "string", "description": "The plan's name."},
-            "customerId": ULID,
-            "plan": ref("PlanReference"),
-            "currency": CURRENCY,
-            "billingCadence": CADENCE,
-            "status": {"type": "string", "enum": ["active", "inactive"]},
-            "activeFrom": TIMESTAMP,
-            "activeTo": TIMESTAMP,
-            "billingAnchor": TIMESTAMP,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-        },
-    },
-    "SubscriptionChangeResponseBody": {
-        "type": "object",
-        "required": ["current", "next"],
-        "properties": {"current": ref("Subscription"), "next": ref("Subscription")},
-    },
-    "SubscriptionPaginatedResponse": paginated("Subscription"),
-}
+SCHEMAS = component_schemas(*schemas.SHAPES)
