@@ -87,14 +87,16 @@ def _resolved(value: Any) -> Any:
 
 def _excluded(refused) -> str:
     """A regex character class body of the Basic Multilingual Plane's characters that `refused` names,
-    in \\uXXXX escapes, which JSON Schema's (ECMA-262) and Python's regexes read alike."""
+    in \\uXXXX escapes, which JSON Schema's (ECMA-262) and Python's regexes read alike. Surrogates
+    are left out: no regex dialect agrees on them (a lone one is refused all the same)."""
     ranges: list[list[int]] = []
     for code in range(0x10000):
-        if refused(chr(code)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
+        if 0xD800 <= code <= 0xDFFF or not refused(chr(code)):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
     return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
 
 

@@ -47,7 +47,17 @@ def _defaulted(value: Any, **limits: Any) -> Any:
     return Field(default=value, json_schema_extra=documented(**limits).json_schema_extra)
 
 
-DURATION = {"maxLength": rules.DURATION_TEXT_MAX, "description": "An ISO 8601 duration, at most P1Y."}
+# An ISO 8601 duration in ASCII digits (rules.duration_seconds reads it); its bounds are in words.
+# Weeks stand alone (PnW), as ISO 8601 has them; numbers are kept to a size that cannot overflow.
+_NUMBER = "[0-9]{1,6}(?:[.,][0-9]{1,6})?"
+DURATION = {
+    "maxLength": rules.DURATION_TEXT_MAX,
+    "pattern": (
+        f"^P(?:{_NUMBER}W|(?=[0-9T])(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}D)?"
+        f"(?:T(?=[0-9])(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?)$"
+    ),
+    "description": "An ISO 8601 duration, at most P1Y.",
+}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, request, url_for
 
-from app.apiutil import json_body, query_bool, query_choice, query_int, query_page
+from app.apiutil import json_body, query_bool, query_choice, query_int, query_page, query_text
 from app.common import MAX_PAGE_SIZE
 from app.customers import lifecycle, listing, rules
 from app.customers.schemas import Customer, CustomerCreate, CustomerPaginatedResponse
@@ -28,13 +28,13 @@ def create_customer():
 @bp.get("/customers")
 def list_customers():
     filters = listing.CustomerFilters(
-        key=request.args.get("key"),
-        name=request.args.get("name"),
-        primary_email=request.args.get("primaryEmail"),
-        subject=request.args.get("subject"),
-        plan_key=request.args.get("planKey"),
+        key=query_text("key"),
+        name=query_text("name"),
+        primary_email=query_text("primaryEmail"),
+        subject=query_text("subject"),
+        plan_key=query_text("planKey"),
         include_deleted=query_bool("includeDeleted"),
-        billing_profile_id=request.args.get("billingProfile"),
+        billing_profile_id=query_text("billingProfile"),
     )
     page = listing.list_customers(
         filters,

@@ -5,6 +5,7 @@ against these schemas, so the document cannot drift from the server. A new area 
 AREAS.
 """
 
+import copy
 from functools import cache
 
 from app.apps import openapi as apps
@@ -12,7 +13,7 @@ from app.billing import openapi as billing
 from app.customers import openapi as customers
 from app.meta.openapi_parts import PROBLEM_SCHEMA, json_response, problem, ref
 from app.plans import openapi as plans
-from app.schemas import code_schemas
+from app.schemas import code_schemas, text_pattern
 
 AREAS = [customers, plans, apps, billing]
 
@@ -55,12 +56,30 @@ SCHEMAS = {
 }
 
 
+def _state_text_parameters(paths: dict) -> None:
+    """Every free-text query parameter refuses control characters (app/apiutil.py query_texts): say so."""
+
+    def stated(schema: dict) -> dict:
+        if schema.get("type") == "array":
+            return {**schema, "items": stated(schema.get("items", {}))}
+        if schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema):
+            return {**schema, "pattern": text_pattern("text")()}
+        return schema
+
+    for path_item in paths.values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    parameter["schema"] = stated(parameter.get("schema", {}))
+
+
 @cache
 def document() -> dict:
-    paths, schemas = dict(PATHS), dict(SCHEMAS)
+    paths, schemas = copy.deepcopy(PATHS), dict(SCHEMAS)
     for area in AREAS:
-        paths |= area.PATHS
+        paths |= copy.deepcopy(area.PATHS)
         schemas |= area.SCHEMAS
+    _state_text_parameters(paths)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -8,7 +8,7 @@ shaped as its FlatPrice: `{"type": "flat", "amount": "12.50"}`). Changes take ef
 
 from flask import Blueprint, Response, request, url_for
 
-from app.apiutil import json_body, query_bool, query_choice, query_int, query_page
+from app.apiutil import json_body, query_bool, query_choice, query_int, query_page, query_texts
 from app.common import MAX_PAGE_SIZE
 from app.etags import conditional, expected_version, tagged
 from app.plans import rules
@@ -41,8 +41,8 @@ def _optional_body():
 @bp.get("/plans")
 def list_plans():
     page = rules.list_plans(
-        keys=request.args.getlist("key"),
-        currency_codes=request.args.getlist("currency"),
+        keys=query_texts("key"),
+        currency_codes=query_texts("currency"),
         include_deleted=query_bool("includeDeleted"),
         page=query_page(),
         page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
