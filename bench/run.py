@@ -344,10 +344,11 @@ def sample(url: str, size: int) -> dict:
 
         operator = auth_rules.create_operator(f"bench-{time.time_ns()}", "admin", secrets.token_urlsafe(16))
         _, token = auth_rules.create_token("bench", "admin")
-        # The session a browser holds after logging in: the operator, and the CSRF token that the
-        # login page put there (without it, every page would make and sign a new one).
+        # The session a browser holds after logging in: its console session's secret, and the CSRF
+        # token that the login page put there (without it, every page would make and sign a new one).
+        secret = auth_rules.start_session(operator.id, "bench", "127.0.0.1")
         session_cookie = app.session_interface.get_signing_serializer(app).dumps(
-            {"operator_id": operator.id, "csrf_token": secrets.token_hex(20)}
+            {"sid": secret, "csrf_token": secrets.token_hex(20)}
         )
     credentials = {
         "Authorization": f"Bearer {token}",
