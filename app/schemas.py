@@ -32,6 +32,9 @@ from app.text_rules import bad_characters, hidden_character
 S = TypeVar("S", bound="Shape")
 T = TypeVar("T")
 
+# The form of every id the server makes (app/ids.py): a ULID.
+ID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+
 
 class Shape(BaseModel):
     """A JSON shape of the API: snake_case attributes, camelCase in JSON. Strict: a number is not a

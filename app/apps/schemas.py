@@ -16,10 +16,7 @@ from app.apps.models import CustomerAppData as CustomerAppDataRow
 from app.apps.models import InstalledApp
 from app.common import DESCRIPTION_MAX, NAME_MAX, Page
 from app.customers.schemas import METADATA
-from app.schemas import Paginated, Shape, Timestamp, documented, left_out, text
-
-# The form of every id the server makes (app/ids.py).
-ID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+from app.schemas import ID_PATTERN, Paginated, Shape, Timestamp, documented, left_out, text
 
 AppType = Literal[tuple(rules.LISTINGS)]
 CapabilityType = Literal[("reportUsage", "reportEvents", *rules.BILLING_CAPABILITIES)]

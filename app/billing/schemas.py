@@ -14,13 +14,13 @@ from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
 from app.apiutil import timestamp
-from app.apps.schemas import ID_PATTERN, App, app_of
+from app.apps.schemas import App, app_of
 from app.billing import rules
 from app.billing.models import BillingProfile as BillingProfileRow
 from app.billing.overrides import Effective
 from app.common import DESCRIPTION_MAX, NAME_MAX, Page
 from app.customers.schemas import METADATA, Address, Customer
-from app.schemas import Paginated, Shape, Timestamp, documented, left_out, text
+from app.schemas import ID_PATTERN, Paginated, Shape, Timestamp, documented, left_out, text
 
 _DEFAULTS = rules.Workflow()
 

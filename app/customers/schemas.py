@@ -22,7 +22,17 @@ from app.common import Address as AddressInput
 from app.customers.models import Customer as CustomerRow
 from app.customers.rules import CustomerInput
 from app.plans.models import Subscription
-from app.schemas import CountryCode, CurrencyCode, Paginated, Shape, Timestamp, documented, text, text_pattern
+from app.schemas import (
+    ID_PATTERN,
+    CountryCode,
+    CurrencyCode,
+    Paginated,
+    Shape,
+    Timestamp,
+    documented,
+    text,
+    text_pattern,
+)
 
 # Metadata as every area has it: string keys and values, within the limits (common.check_metadata).
 METADATA = documented(
@@ -109,7 +119,7 @@ class Customer(CustomerCreate):
 
     model_config = ConfigDict(json_schema_extra=None)
 
-    id: str = documented(required=True, pattern="^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+    id: str = documented(required=True, pattern=ID_PATTERN)
     usage_attribution: CustomerUsageAttribution
     current_subscription_id: str | None = documented(description="The active subscription, if any.")
     created_at: Timestamp

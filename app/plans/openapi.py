@@ -14,7 +14,7 @@ from app.meta.openapi_parts import (
     tagged,
 )
 from app.plans import rules, schemas
-from app.schemas import component_schemas
+from app.schemas import ID_PATTERN, component_schemas
 
 PLAN_ID_OR_KEY = {
     "name": "planIdOrKey",
@@ -27,7 +27,7 @@ SUBSCRIPTION_ID = {
     "name": "subscriptionId",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": schemas.ULID},
+    "schema": {"type": "string", "pattern": ID_PATTERN},
 }
 PAGING = [
     PAGE,

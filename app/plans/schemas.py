@@ -27,9 +27,7 @@ from app.plans.rules import (
     NAME_MAX,
     PlanInput,
 )
-from app.schemas import CurrencyCode, Paginated, Shape, Timestamp, documented, left_out
-
-ULID = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+from app.schemas import ID_PATTERN, CurrencyCode, Paginated, Shape, Timestamp, documented, left_out
 
 # The rules' limits, as the document states them (JSON Schema patterns are ECMA-262; these read the
 # same in Python's re, which the tests validate with).
@@ -112,7 +110,7 @@ class PlanReplaceUpdate(PlanCreate):
 class Plan(PlanCreate):
     """A plan as read."""
 
-    id: str = documented(required=True, pattern=ULID)
+    id: str = documented(required=True, pattern=ID_PATTERN)
     description: str | SkipJsonSchema[None] = left_out(maxLength=DESCRIPTION_MAX)
     created_at: Timestamp
     updated_at: Timestamp
@@ -148,7 +146,7 @@ class PlanReferenceInput(Shape):
 
 
 class PlanReference(Shape):
-    id: str = documented(required=True, pattern=ULID)
+    id: str = documented(required=True, pattern=ID_PATTERN)
     key: str = documented(required=True, **KEY)
 
 
@@ -183,9 +181,9 @@ class CancelRequest(Shape):
 
 
 class Subscription(Shape):
-    id: str = documented(required=True, pattern=ULID)
+    id: str = documented(required=True, pattern=ID_PATTERN)
     name: str = documented(required=True, description="The plan's name.")
-    customer_id: str = documented(required=True, pattern=ULID)
+    customer_id: str = documented(required=True, pattern=ID_PATTERN)
     plan: PlanReference
     currency: CurrencyCode
     billing_cadence: str = documented(required=True, **CADENCE)
