@@ -55,6 +55,30 @@ def _remember_login(response, username: str) -> None:
     )
 
 
+# What a session list shows of a browser's User-Agent: its name and system, as people call them.
+_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+
+
+@bp.app_template_filter("browser")
+def browser_name(user_agent: str | None) -> str:
+    """ "Chrome on Linux" for a Chrome User-Agent on Linux; the string itself when it names neither."""
+    agent = user_agent or ""
+    browser = next((name for token, name in _BROWSERS if token in agent), None)
+    system = next((name for token, name in _SYSTEMS if token in agent), None)
+    if browser is None and system is None:
+        return agent[:80] or "Unknown"
+    return " on ".join(part for part in (browser or "A browser", system) if part)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()

@@ -114,3 +114,14 @@ def test_a_forged_or_old_style_cookie_logs_nobody_in(app):
     forged = app.session_interface.get_signing_serializer(app).dumps({"operator_id": app.accounts["admin"].operator_id})
     assert replay(app, forged) == 302
     assert replay(app, app.session_interface.get_signing_serializer(app).dumps({"sid": "guessed"})) == 302
+
+
+def test_the_sessions_page_names_browsers_as_people_do(app):
+    browser = AccountClient(app, app.response_class, use_cookies=True)
+    browser.environ_base["HTTP_USER_AGENT"] = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.0 Mobile/15E148 Safari/604.1"
+    )
+    assert log_in(browser).status_code == 303
+    page = browser.get("/account/sessions")
+    assert "Safari on iPhone" in text(page) and 'title="Mozilla/5.0 (iPhone;' in page.text
