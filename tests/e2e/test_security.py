@@ -116,3 +116,14 @@ def test_admin_pages_are_accessible(console, page, assert_accessible, make_custo
     for url in ["/activity/", "/operators/", "/operators/new", "/tokens/"]:
         page.goto(console + url)
         assert_accessible(page)
+
+
+def test_the_session_pages_pass_axe_and_sign_out_the_others(console, page, app, assert_accessible):
+    page.goto(f"{console}/account/sessions")
+    assert_accessible(page)
+    page.goto(f"{console}/operators/{app.accounts['admin'].operator_id}")
+    assert_accessible(page)  # the operator's form, then their sessions
+    page.goto(f"{console}/account/sessions")
+    page.get_by_role("button", name="Sign out all other sessions").click()
+    expect(page.get_by_text("Signed out of")).to_be_visible()
+    assert page.get_by_text("this browser").count() == 1
