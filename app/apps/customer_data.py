@@ -26,6 +26,8 @@ from app.ids import is_id
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed, Problem, StaleEdit
 from app.store import refuse_stale, unit_of_work
 
+_DELETED = "is deleted; its app data cannot change"
+
 STRIPE_CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{1,251}")
 STRIPE_PAYMENT_METHOD_ID = re.compile(r"pm_[0-9A-Za-z]{1,252}")
 
@@ -37,13 +39,6 @@ class AppDataInput:
     stripe_customer_id: str | None = None
     stripe_default_payment_method_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-
-
-def _live_customer(customer_id_or_key: str) -> Customer:
-    customer = customer_rules.get(customer_id_or_key)
-    if customer.is_deleted:
-        raise PreconditionFailed(f'Customer "{customer.name}" ({customer.id}) is deleted; its app data cannot change.')
-    return customer
 
 
 def list_for(customer_id_or_key: str, app_type: str | None = None) -> tuple[Customer, list[CustomerAppData]]:
@@ -156,7 +151,7 @@ def upsert(
     editor read (0: none yet); data of an app it does not name is refused too (StaleEdit), as it
     was not read. None expects nothing: the last write wins.
     """
-    customer = _live_customer(customer_id_or_key)
+    customer = customer_rules.live(customer_id_or_key, deleted=_DELETED)
     errors: list[FieldError] = []
     resolved: list[tuple[str, AppDataInput, InstalledApp]] = []
     seen: set[str] = set()
@@ -228,7 +223,7 @@ def upsert(
 def delete(customer_id_or_key: str, app_id: str, expected_version: int | None = None) -> None:
     """Remove a customer's data in one app. Raises NotFound (no such data), PreconditionFailed or
     StaleEdit (not at `expected_version`, the version the editor read)."""
-    customer = _live_customer(customer_id_or_key)
+    customer = customer_rules.live(customer_id_or_key, deleted=_DELETED)
     row = db.session.get(CustomerAppData, (customer.id, app_id)) if is_id(app_id) else None
     if row is None:
         raise NotFound(f'Customer "{customer.name}" has no data in an app with the id "{app_id[:40]}".')

@@ -36,13 +36,6 @@ class Effective:
         return self.override is not None and self.override.billing_profile_id is not None
 
 
-def _live_customer(customer_id_or_key: str) -> Customer:
-    customer = customer_rules.get(customer_id_or_key)
-    if customer.is_deleted:
-        raise PreconditionFailed(f'Customer "{customer.name}" ({customer.id}) is deleted.')
-    return customer
-
-
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.
 # A customer, its override row (if any) and the profile that bills it: the pinned one, or else the
 # live default (at most one profile is that: a partial unique index says so).
@@ -153,7 +146,7 @@ def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int |
     """Create or replace a customer's override: pinned to `profile_id`, or following the default
     when None. `expected_version` is the version the editor read (0: it had none). Raises NotFound,
     PreconditionFailed (deleted customer), StaleEdit or Invalid (bad profile)."""
-    customer = _live_customer(customer_id_or_key)
+    customer = customer_rules.live(customer_id_or_key, deleted="is deleted")
     check_profile(profile_id)
     now = utcnow()
     override = db.session.get(CustomerOverride, customer.id)
@@ -176,7 +169,7 @@ def pin(customer_id_or_key: str, profile_id: str | None, expected_version: int |
 def choose(customer_id: str, profile_id: str | None, expected_version: int | None = None) -> None:
     """Bill the customer by `profile_id`, or by the default when None: pin or unpin, and write
     nothing when that is already so. Raises as `pin` and `unpin` do."""
-    current = effective(_live_customer(customer_id))
+    current = effective(customer_rules.live(customer_id, deleted="is deleted"))
     if profile_id is None and current.override is not None:
         unpin(customer_id, expected_version=expected_version)
     elif profile_id is not None and (not current.pinned or current.override.billing_profile_id != profile_id):
@@ -186,7 +179,7 @@ def choose(customer_id: str, profile_id: str | None, expected_version: int | Non
 def unpin(customer_id_or_key: str, expected_version: int | None = None) -> None:
     """Delete a customer's override: it follows the default again. Raises NotFound,
     PreconditionFailed (deleted customer) or StaleEdit (not at `expected_version`)."""
-    customer = _live_customer(customer_id_or_key)
+    customer = customer_rules.live(customer_id_or_key, deleted="is deleted")
     override = db.session.get(CustomerOverride, customer.id)
     what = f'The billing override of customer "{customer.name}" ({customer.id})'
     refuse_stale(what, expected_version, version(override))

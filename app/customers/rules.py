@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic.alias_generators import to_camel
 from sqlalchemy import bindparam, select
 from ulid import ULID
 
@@ -50,33 +51,38 @@ class CustomerInput:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+# The fields stored as given, each in the column of its name. A new field of that kind is a line
+# above, its check in `_check`, and its line (with the limits the document states) in the API
+# shape; saving, history and the conversions to and from the shapes follow from this list.
+PLAIN_FIELDS = tuple(f.name for f in fields(CustomerInput) if f.name not in ("billing_address", "subject_keys", "metadata"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Checking input
 
 
-def _blank_to_none(value: str | None) -> str | None:
-    return None if value is None or value.strip() == "" else value
+def _trimmed(value: str | None) -> str | None:
+    return (value.strip() or None) if value is not None else None
 
 
 def _normalised(data: CustomerInput) -> CustomerInput:
-    """Trim what is safe to trim. Keys, subject keys and metadata keys are compared exactly, so they
-    are kept as given, but in Unicode's composed form (NFC): what looks the same is the same."""
+    """Trim what is safe to trim; a blank optional field is no value. Keys, subject keys and
+    metadata keys are compared exactly, so they are kept as given, but in Unicode's composed form
+    (NFC): what looks the same is the same."""
     address = data.billing_address
     if address is not None:
-        address = Address(**{f.name: (getattr(address, f.name) or "").strip() or None for f in fields(Address)})
+        address = Address(**{f.name: _trimmed(getattr(address, f.name)) for f in fields(Address)})
         if address.country:
             address.country = address.country.upper()
         if address.is_empty():
             address = None
-    currency = _blank_to_none(data.currency)
-    email = _blank_to_none(data.primary_email)
-    description = _blank_to_none(data.description)
+    plain = {name: _trimmed(getattr(data, name)) for name in PLAIN_FIELDS}
+    plain["name"] = (data.name or "").strip()
+    plain["key"] = nfc(data.key)
+    if plain["currency"]:
+        plain["currency"] = plain["currency"].upper()
     return CustomerInput(
-        name=(data.name or "").strip(),
-        key=nfc(data.key),
-        description=description.strip() if description else None,
-        primary_email=email.strip() if email else None,
-        currency=currency.strip().upper() if currency else None,
+        **plain,
         billing_address=address,
         subject_keys=[nfc(s) for s in data.subject_keys],
         metadata={nfc(k): v for k, v in data.metadata.items()},
@@ -233,11 +239,8 @@ def _claim_identifiers(customer: Customer, key: str | None, subject_keys: list[s
 def _apply(customer: Customer, data: CustomerInput) -> None:
     # Identifiers first: loading them flushes pending changes, which would bump the version twice.
     _claim_identifiers(customer, data.key, data.subject_keys)
-    customer.name = data.name
-    customer.key = data.key
-    customer.description = data.description
-    customer.primary_email = data.primary_email
-    customer.currency = data.currency
+    for name in PLAIN_FIELDS:
+        setattr(customer, name, getattr(data, name))
     address = data.billing_address or Address()
     for attr in ADDRESS_FIELDS:
         setattr(customer, f"address_{attr}", getattr(address, attr))
@@ -247,11 +250,7 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
 def snapshot(customer: Customer) -> dict:
     """The customer's fields under the API's names, for the change history."""
     return {
-        "name": customer.name,
-        "key": customer.key,
-        "description": customer.description,
-        "primaryEmail": customer.primary_email,
-        "currency": customer.currency,
+        **{to_camel(name): getattr(customer, name) for name in PLAIN_FIELDS},
         **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
         "usageAttribution.subjectKeys": list(customer.subject_keys),
         "metadata": dict(customer.metadata_ or {}),
@@ -303,10 +302,7 @@ def replace(
     with this input's own errors. Raises NotFound, PreconditionFailed (deleted), StaleEdit, Invalid
     or Conflict.
     """
-    customer = get(id_or_key)
-    if customer.is_deleted:
-        raise PreconditionFailed(f"Customer {describe(customer)} is deleted and cannot be changed.")
-    refuse_stale(f"Customer {describe(customer)}", expected_version, customer.version, ("customer", customer.id))
+    customer = live(id_or_key, expected_version, deleted="is deleted and cannot be changed")
     data = _normalised(data)
     _refuse_bad_input(data, customer.id, locked)
 
@@ -318,12 +314,13 @@ def replace(
     return customer
 
 
-def live(id_or_key: str, expected_version: int | None = None) -> Customer:
-    """The live customer, at `expected_version` when one is given. Raises NotFound,
-    PreconditionFailed (already deleted) or StaleEdit."""
+def live(id_or_key: str, expected_version: int | None = None, *, deleted: str = "is already deleted") -> Customer:
+    """The live customer, at `expected_version` when one is given: what every change to a customer
+    or its parts starts from. Raises NotFound, PreconditionFailed (saying the customer `deleted`)
+    or StaleEdit."""
     customer = get(id_or_key)
     if customer.is_deleted:
-        raise PreconditionFailed(f"Customer {describe(customer)} is already deleted.")
+        raise PreconditionFailed(f"Customer {describe(customer)} {deleted}.")
     refuse_stale(f"Customer {describe(customer)}", expected_version, customer.version, ("customer", customer.id))
     return customer
 

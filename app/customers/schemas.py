@@ -20,7 +20,7 @@ from app.common import (
 )
 from app.common import Address as AddressInput
 from app.customers.models import Customer as CustomerRow
-from app.customers.rules import CustomerInput
+from app.customers.rules import PLAIN_FIELDS, CustomerInput
 from app.plans.models import Subscription
 from app.schemas import (
     ID_PATTERN,
@@ -103,11 +103,7 @@ class CustomerCreate(Shape):
 
     def to_input(self) -> CustomerInput:
         return CustomerInput(
-            name=self.name,
-            key=self.key,
-            description=self.description,
-            primary_email=self.primary_email,
-            currency=self.currency,
+            **{name: getattr(self, name) for name in PLAIN_FIELDS},
             billing_address=self.billing_address.to_input() if self.billing_address else None,
             subject_keys=list(self.usage_attribution.subject_keys) if self.usage_attribution else [],
             metadata=dict(self.metadata or {}),
@@ -131,11 +127,7 @@ class Customer(CustomerCreate):
         """The customer; `current_subscription` is its active one, if any (callers load it, for a page at once)."""
         return cls(
             id=customer.id,
-            name=customer.name,
-            key=customer.key,
-            description=customer.description,
-            primary_email=customer.primary_email,
-            currency=customer.currency,
+            **{name: getattr(customer, name) for name in PLAIN_FIELDS},
             billing_address=Address.of(customer, "address_"),
             usage_attribution=CustomerUsageAttribution(subject_keys=customer.subject_keys),
             metadata=customer.metadata_ or None,

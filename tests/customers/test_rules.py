@@ -37,6 +37,24 @@ def test_create_assigns_a_ulid_and_keeps_every_field():
     assert customer.version == 1
 
 
+def test_every_plain_field_is_saved_recorded_and_in_both_shapes():
+    """A new plain field is a line in CustomerInput (and in the API shape): this fails when one is missed."""
+    from pydantic.alias_generators import to_camel
+
+    from app.customers import schemas
+
+    for name in rules.PLAIN_FIELDS:
+        assert name in schemas.CustomerCreate.model_fields and name in schemas.Customer.model_fields, name
+    customer = make(description="Big one", primary_email="billing@acme.example", currency="EUR")
+    shown = schemas.Customer.of(customer)
+    recorded = rules.snapshot(customer)
+    for name in rules.PLAIN_FIELDS:
+        assert getattr(shown, name) == getattr(customer, name) == recorded[to_camel(name)] is not None, name
+    assert schemas.CustomerCreate(**shown.model_dump()).to_input() == CustomerInput(
+        name="Acme", key="acme", description="Big one", primary_email="billing@acme.example", currency="EUR"
+    )
+
+
 def test_a_customer_needs_a_key_or_a_subject():
     with pytest.raises(Invalid) as e:
         make(key=None, subjects=[])
