@@ -4,7 +4,7 @@ from flask import Blueprint, Response, request, url_for
 
 from app.apiutil import json_body, query_bool, query_choice, query_int, query_page, query_text
 from app.common import MAX_PAGE_SIZE
-from app.customers import lifecycle, listing, rules
+from app.customers import export, lifecycle, listing, rules
 from app.customers.schemas import Customer, CustomerCreate, CustomerPaginatedResponse
 from app.etags import conditional, expected_version, tagged
 from app.plans import rules as plan_rules
@@ -25,9 +25,9 @@ def create_customer():
     return tagged(response, customer.id, customer.version)
 
 
-@bp.get("/customers")
-def list_customers():
-    filters = listing.CustomerFilters(
+def _list_filters() -> listing.CustomerFilters:
+    """The list's filters, as the list and the export take them."""
+    return listing.CustomerFilters(
         key=query_text("key"),
         name=query_text("name"),
         primary_email=query_text("primaryEmail"),
@@ -36,16 +36,34 @@ def list_customers():
         include_deleted=query_bool("includeDeleted"),
         billing_profile_id=query_text("billingProfile"),
     )
+
+
+def _list_order() -> tuple[str, bool]:
+    return query_choice("orderBy", API_ORDERINGS, "name"), query_choice("order", ("ASC", "DESC"), "ASC") == "DESC"
+
+
+@bp.get("/customers")
+def list_customers():
+    order_by, descending = _list_order()
     page = listing.list_customers(
-        filters,
+        _list_filters(),
         page=query_page(),
         page_size=query_int("pageSize", 100, 1, MAX_PAGE_SIZE),
-        order_by=query_choice("orderBy", API_ORDERINGS, "name"),
-        descending=query_choice("order", ("ASC", "DESC"), "ASC") == "DESC",
+        order_by=order_by,
+        descending=descending,
     )
     current = plan_rules.current_subscriptions([c.id for c in page.items])
     items = [Customer.of(c, current.get(c.id)) for c in page.items]
     return CustomerPaginatedResponse.of(page, items).response()
+
+
+@bp.get("/customers/export")
+def export_customers():
+    """Every customer the list's filters match, in its order, as one CSV or JSON Lines file (streamed)."""
+    order_by, descending = _list_order()
+    file_format = query_choice("format", tuple(export.FORMATS), "csv")
+    wanted = export.Export(_list_filters(), order_by, descending, export.metadata_keys(request.args.getlist("metadataKey")))
+    return export.download(wanted, file_format)
 
 
 @bp.get("/customers/<path:customer_id_or_key>")

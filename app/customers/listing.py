@@ -62,8 +62,10 @@ class CustomerFilters:
     billing_profile_id: str | None = None  # billed by it: pinned, or unpinned while it is the default
 
     def narrows(self) -> bool:
-        """Whether any filter but include_deleted is set (then the kept totals do not apply)."""
-        return any(v not in (None, "") for k, v in vars(self).items() if k != "include_deleted")
+        """Whether any filter but include_deleted is set (then the kept totals do not apply, and
+        the walk is not the unfiltered list's, built once). An empty key or plan key is set: it
+        matches no customer."""
+        return any(v is not None for k, v in vars(self).items() if k != "include_deleted")
 
 
 def _has_subjects() -> ColumnElement:
@@ -326,3 +328,25 @@ def list_overrides(
         select(Customer).where(*where).order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
     ).all()
     return Page(list(items), total or 0, page, page_size)
+
+
+def walk_ids(filters: CustomerFilters, order_by: str = "name", descending: bool = False, batch: int = 1_000):
+    """The ids of every customer the filters match, in the list's order, `batch` at a time (for
+    exports). Keyset orderings walk from each batch's last row, so every batch costs the same;
+    the others (the key) skip by offset."""
+    if any(bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
+        return
+    walk = _listing(filters, order_by)
+    position, skip = None, 0
+    while True:
+        if order_by in KEYSET_ORDERINGS:
+            walked = _walk(walk, descending, batch, position)
+        else:
+            walked = _walk(walk, descending, batch, skip=skip)
+            skip += batch
+        if walked:
+            yield [customer_id for customer_id, _ in walked]
+        if len(walked) < batch:
+            return
+        last_id, last_value = walked[-1]
+        position = (last_value, last_id)

@@ -1,7 +1,7 @@
 """The customers part of the OpenAPI document (merged by app/meta/openapi.py)."""
 
-from app.common import MAX_PAGE_SIZE
-from app.customers import listing, schemas
+from app.common import MAX_PAGE_SIZE, METADATA_KEY_MAX, METADATA_MAX_KEYS
+from app.customers import export, listing, schemas
 from app.meta.openapi_parts import (
     ERRORS,
     PAGE,
@@ -12,7 +12,7 @@ from app.meta.openapi_parts import (
     ref,
     tagged,
 )
-from app.schemas import component_schemas
+from app.schemas import component_schemas, text_pattern
 
 CUSTOMER_ID_OR_KEY = {
     "name": "customerIdOrKey",
@@ -23,7 +23,68 @@ CUSTOMER_ID_OR_KEY = {
 }
 
 
+# What chooses the customers of a list and their order: the list's and the export's.
+LIST_ORDER_AND_FILTERS = [
+    query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
+    query(
+        "orderBy",
+        {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"},
+        "`name` sorts as people sort names: case and accents do not split the alphabet "
+        "(alpha, Bravo, Émile, zeta); equal names by id.",
+    ),
+    query("includeDeleted", {"type": "boolean", "default": False}),
+    query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
+    query("name", {"type": "string"}, "Case-insensitive substring."),
+    query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
+    query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
+    query("planKey", {"type": "string"}, "Exact key of the plan of the customer's active subscription."),
+    query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
+]
+_FILE = {"type": "string", "description": "The file: see the operation's description for its columns."}
+
 PATHS = {
+    "/api/v1/customers/export": {
+        "get": {
+            "operationId": "exportCustomers",
+            "summary": "Export every customer the list's filters match, as one file",
+            "description": (
+                "Not an OpenMeter operation. Every matching customer (not a page), in the list's order, streamed. "
+                "CSV: UTF-8 with a byte-order mark, a header row, RFC 4180 quoting; a cell that a spreadsheet "
+                "would run as a formula (it starts with =, +, -, @, tab or CR) starts with an apostrophe. "
+                f"Columns: {', '.join(export.COLUMNS)}, then `metadata` (all of it, as JSON) or one "
+                "`metadata.{key}` column per metadataKey asked for. JSON Lines: one object per customer "
+                "under the same names. A customer whose key is `export` is read by its id."
+            ),
+            "parameters": [
+                query("format", {"type": "string", "enum": list(export.FORMATS), "default": "csv"}),
+                {
+                    "name": "metadataKey",
+                    "in": "query",
+                    "description": "A metadata key to give a column of its own (repeat for more).",
+                    "schema": {
+                        "type": "array",
+                        "maxItems": METADATA_MAX_KEYS,
+                        "items": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": METADATA_KEY_MAX,
+                            "pattern": text_pattern("identifier"),
+                        },
+                    },
+                    "style": "form",
+                    "explode": True,
+                },
+                *LIST_ORDER_AND_FILTERS,
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file, as an attachment.",
+                    "content": {"text/csv": {"schema": _FILE}, "application/x-ndjson": {"schema": _FILE}},
+                },
+                **ERRORS,
+            },
+        },
+    },
     "/api/v1/customers": {
         "get": {
             "operationId": "listCustomers",
@@ -38,20 +99,7 @@ PATHS = {
             "parameters": [
                 PAGE,
                 query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100}),
-                query("order", {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"}),
-                query(
-                    "orderBy",
-                    {"type": "string", "enum": ["id", "name", "createdAt"], "default": "name"},
-                    "`name` sorts as people sort names: case and accents do not split the alphabet "
-                    "(alpha, Bravo, Émile, zeta); equal names by id.",
-                ),
-                query("includeDeleted", {"type": "boolean", "default": False}),
-                query("key", {"type": "string"}, "Exact, case-sensitive key: zero or one live customer."),
-                query("name", {"type": "string"}, "Case-insensitive substring."),
-                query("primaryEmail", {"type": "string"}, "Case-insensitive substring."),
-                query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
-                query("planKey", {"type": "string"}, "Exact key of the plan of the customer's active subscription."),
-                query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
+                *LIST_ORDER_AND_FILTERS,
             ],
             "responses": {"200": json_response(ref("CustomerPaginatedResponse"), "A page of customers."), **ERRORS},
         },

@@ -97,6 +97,17 @@ def test_bad_list_parameters_are_400_naming_the_parameter(client, query, field):
     assert field in problem_fields(response)
 
 
+@pytest.mark.parametrize("empty", ["key", "planKey", "name"])
+def test_an_empty_filter_leaves_the_unfiltered_list_whole(client, empty):
+    """An empty exact filter matches nothing; it once left its condition in the unfiltered list's walk."""
+    create(client, key="acme")
+    for include_deleted in ("true", "false"):
+        filtered = client.get(URL, query_string={empty: "", "includeDeleted": include_deleted}).json
+        assert filtered["totalCount"] == (1 if empty == "name" else 0)
+        assert client.get(URL, query_string={"includeDeleted": include_deleted}).json["totalCount"] == 1
+        assert len(client.get(URL, query_string={"includeDeleted": include_deleted}).json["items"]) == 1
+
+
 def test_deleted_customers_are_hidden_unless_asked_for(client):
     created = create(client, key="gone")
     assert client.delete(f"{URL}/gone").status_code == 204

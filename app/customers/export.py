@@ -1,0 +1,204 @@
+"""Customers out: every customer a list's search and filters match, in the list's order, as CSV
+(RFC 4180, UTF-8, a header row) or as JSON Lines. The console's list and the API export the same way.
+
+Rows are read a batch at a time by keyset (listing.walk_ids), so memory stays flat and the millionth
+row costs what the first did. Everything a row shows is read in one query per batch.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from flask import Response, stream_with_context
+from sqlalchemy import bindparam, select
+
+from app.apps.models import CustomerAppData
+from app.billing.models import BillingProfile
+from app.billing.overrides import CustomerOverride, with_billing
+from app.common import ADDRESS_FIELDS, METADATA_KEY_MAX, METADATA_MAX_KEYS
+from app.customers import listing
+from app.customers.listing import CustomerFilters
+from app.customers.models import Customer
+from app.extensions import db, utcnow
+from app.plans.models import Plan
+from app.plans.rules import with_current_plan
+from app.problems import FieldError, Invalid
+from app.text_rules import check_identifier
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+# The columns, in order, under the names the import will read back.
+COLUMNS = (
+    "id",
+    "key",
+    "name",
+    "primaryEmail",
+    "currency",
+    "subjectKeys",
+    *(f"billingAddress.{api}" for api in ADDRESS_FIELDS.values()),
+    "billingProfile",
+    "billingProfilePinned",
+    "plan",
+    "stripeCustomerId",
+    "stripeDefaultPaymentMethodId",
+    "createdAt",
+    "updatedAt",
+    "deletedAt",
+)
+# Without chosen keys, all of a customer's metadata is one column of JSON.
+METADATA_COLUMN = "metadata"
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP's list, with tab and CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_ROWS = with_current_plan(
+    with_billing(Customer, Plan.name, BillingProfile.name, CustomerOverride.billing_profile_id.is_not(None))
+).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_STRIPE = (
+    select(CustomerAppData.customer_id, CustomerAppData.stripe_customer_id, CustomerAppData.stripe_default_payment_method_id)
+    .where(CustomerAppData.customer_id.in_(bindparam("ids", expanding=True)), CustomerAppData.type == "stripe")
+    .order_by(CustomerAppData.customer_id, CustomerAppData.created_at)
+)
+
+
+@dataclass
+class Export:
+    """What to export: the list's filters and order, and which metadata keys get columns of their
+    own (None: all metadata as one JSON column)."""
+
+    filters: CustomerFilters
+    order_by: str = "name"
+    descending: bool = False
+    metadata_keys: tuple[str, ...] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.metadata_keys is None:
+            return (*COLUMNS, METADATA_COLUMN)
+        return (*COLUMNS, *(f"metadata.{key}" for key in self.metadata_keys))
+
+
+def records(export: Export) -> Iterator[dict]:
+    """Each matching customer as {column: value}, in the list's order. Values are str, bool, list,
+    dict or None; times are ISO 8601 in UTC."""
+    for ids in listing.walk_ids(export.filters, export.order_by, export.descending):
+        stripe: dict[str, tuple] = {}
+        for customer_id, stripe_id, payment_method in db.session.execute(_STRIPE, {"ids": ids}):
+            stripe.setdefault(customer_id, (stripe_id, payment_method))  # the first Stripe app's
+        found = {row[0].id: row for row in db.session.execute(_ROWS, {"ids": ids})}
+        for customer_id in ids:
+            if customer_id in found:  # else deleted for good meanwhile
+                yield _record(export, *found[customer_id], stripe.get(customer_id, (None, None)))
+        db.session.expunge_all()  # a million customers must not pile up in the session
+
+
+def _record(export: Export, customer: Customer, plan: str | None, profile: str | None, pinned: bool, stripe) -> dict:
+    metadata = customer.metadata_ or {}
+    record = {
+        "id": customer.id,
+        "key": customer.key,
+        "name": customer.name,
+        "primaryEmail": customer.primary_email,
+        "currency": customer.currency,
+        "subjectKeys": customer.subject_keys,
+        **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
+        "billingProfile": profile,
+        "billingProfilePinned": bool(pinned),
+        "plan": plan,
+        "stripeCustomerId": stripe[0],
+        "stripeDefaultPaymentMethodId": stripe[1],
+        "createdAt": _iso(customer.created_at),
+        "updatedAt": _iso(customer.updated_at),
+        "deletedAt": _iso(customer.deleted_at),
+    }
+    if export.metadata_keys is None:
+        record[METADATA_COLUMN] = metadata
+    else:
+        record |= {f"metadata.{key}": metadata.get(key) for key in export.metadata_keys}
+    return record
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+class _Line:
+    """A file-like target for csv.writer that hands back what was written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+
+def csv_cell(value) -> str:
+    """A value as a spreadsheet should show it, and never run it: empty for None, "true"/"false",
+    subject keys one per line, metadata as JSON; a leading formula character is escaped with an
+    apostrophe (the usual neutralisation: spreadsheets hide it, and keep the text)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = "\n".join(value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_lines(export: Export, rows: Iterable[dict] | None = None) -> Iterator[str]:
+    """The export as CSV text, a line at a time (a header first)."""
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\r\n")
+    columns = export.columns
+    writer.writerow(columns)
+    yield line.text
+    for record in rows if rows is not None else records(export):
+        line.text = ""
+        writer.writerow([csv_cell(record[column]) for column in columns])
+        yield line.text
+
+
+def jsonl_lines(export: Export, rows: Iterable[dict] | None = None) -> Iterator[str]:
+    """The export as JSON Lines: one object per customer, keys as the CSV header names them."""
+    for record in rows if rows is not None else records(export):
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def lines(export: Export, file_format: str) -> Iterator[str]:
+    return csv_lines(export) if file_format == "csv" else jsonl_lines(export)
+
+
+def metadata_keys(typed: list[str], field: str = "metadataKey") -> tuple[str, ...] | None:
+    """The metadata keys an operator picked for columns of their own, in order, each once (none
+    picked: None, all metadata as one column). Raises Invalid for a key no customer could have."""
+    keys = tuple(dict.fromkeys(typed))
+    errors: list[FieldError] = []
+    if len(keys) > METADATA_MAX_KEYS:
+        errors.append(FieldError(field, "too_many", f"Pick at most {METADATA_MAX_KEYS} metadata keys ({len(keys)} given)."))
+    else:
+        for key in keys:
+            check_identifier(errors, field, key, METADATA_KEY_MAX, label="Metadata key", required=True)
+    if errors:
+        raise Invalid(errors)
+    return keys or None
+
+
+def download(export: Export, file_format: str) -> Response:
+    """The export as a file download, streamed: the first rows leave before the last are read."""
+    name = f"customers-{utcnow():%Y-%m-%d-%H%M%S}.{file_format}"
+    body = lines(export, file_format)
+    if file_format == "csv":
+        body = _after_bom(body)
+    return Response(
+        stream_with_context(body),
+        mimetype=FORMATS[file_format].split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def _after_bom(body: Iterator[str]) -> Iterator[str]:
+    # A byte-order mark: without it, Excel reads a UTF-8 CSV as the machine's legacy code page.
+    yield "\ufeff"
+    yield from body
