@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import apps, auth, cli
+from app import apps, auth, cli, display
 from app.config import load_config
 from app.extensions import csrf, db, htmx, migrate, read_without_transaction
 from app.problems import Problem, problem_response
@@ -57,6 +57,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     cli.init_app(app)
+    display.init_app(app)  # the Jinja filters every page uses: dash, money, duration, plural, when
+
+    from app.jobs import worker as jobs_worker
+
+    jobs_worker.init_app(app)  # the background jobs' queue, and `flask jobs worker`
 
     from app.apps import api as apps_api
     from app.billing import api as billing_api
@@ -73,9 +78,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.billing import views as billing_views
     from app.customers import views as customers_views
     from app.history import views as history_views
+    from app.jobs import views as jobs_views
     from app.plans import views as plans_views
 
-    console = [customers_views, plans_views, billing_views, apps_views, history_views]
+    console = [customers_views, plans_views, billing_views, apps_views, history_views, jobs_views]
     for area in console:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -40,6 +40,14 @@ class Defaults:
     SESSION_IDLE_MINUTES = 8 * 60
     SESSION_LIFETIME_HOURS = 7 * 24
     CUSTOMERS_PAGE_SIZES = (20, 50, 100, 200)
+    # An export of more customers than this runs as a background job (the Jobs page), not in the request.
+    EXPORT_INLINE_ROWS = 5_000
+    # A running job that has written no progress for this long lost its worker, and is reported failed.
+    JOBS_HEARTBEAT_SECONDS = 120
+    # Tests: run each job at once, inside the request that starts it (no worker).
+    JOBS_IMMEDIATE = False
+    # On SQLite, huey's queue file (default: instance/jobs.sqlite).
+    JOBS_SQLITE_PATH = None
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

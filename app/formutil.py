@@ -4,11 +4,15 @@ The rules name fields by the API's dotted paths (`supplier.addresses[0].country`
 those to its own fields in FIELD_FOR. An error no field claims goes to the top of the form.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField
 
 from app.numbers import whole_number
-from app.problems import FieldError, Problem
+from app.problems import FieldError, Invalid, Problem, StaleEdit
+from app.store import unit_of_work
 
 MISSING_VERSION = "This form is missing its version; reload the page and try again."
 
@@ -21,6 +25,10 @@ class ProblemForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form_errors_extra: list[FieldError] = []
+
+    def own_errors(self) -> list[FieldError]:
+        """The errors only this form can make, which the rules never see (see refusing_with)."""
+        return []
 
     def field_for(self, error: FieldError) -> Field | None:
         """The field an error is shown beside, or None for the top of the form."""
@@ -69,3 +77,26 @@ class VersionedForm(ProblemForm):
             return False
         self.form_errors_extra.append(FieldError("", "missing_version", MISSING_VERSION))
         return True
+
+
+@contextmanager
+def refusing_with(own_errors: list[FieldError]) -> Iterator[None]:
+    """Save in the block, but refuse with the form's own errors together with every error the rules
+    find, so that the operator sees all of them at once.
+
+    A form's own errors are those only a form can make (a metadata key typed twice, two passwords
+    that differ): the rules never see them. The block is one unit of work, so a save that the rules
+    accepted is rolled back when the form has errors of its own. A stale edit is shown alone: the
+    page then shows what is saved now.
+    """
+    with unit_of_work():
+        try:
+            yield
+        except StaleEdit:
+            raise
+        except Problem as problem:
+            if not own_errors:
+                raise
+            raise Invalid(own_errors + (problem.errors or [FieldError("", "refused", problem.detail)])) from None
+        if own_errors:
+            raise Invalid(own_errors)

@@ -57,6 +57,10 @@ SUFFIXES = [
     "Education",
     "Biotech",
 ]
+# Every STRIPE_EVERY-th customer (0, 4, 8…) is linked to a Stripe customer, cus_B<its number>, in
+# one Stripe app: the search box finds customers by their Stripe customer id.
+STRIPE_EVERY = 4
+STRIPE_APP_ID = "01JBENCHSTR1PEAPP000000000"
 CURRENCIES = ["USD", "EUR", "GBP", "HUF", "JPY", "CHF", "SEK", "CAD", "BRL", "INR"]
 COUNTRIES = ["US", "DE", "GB", "HU", "JP", "CH", "SE", "CA", "BR", "IN"]
 BATCH = 10_000
@@ -126,6 +130,12 @@ CUSTOMER_COLUMNS = (
     "version",
 )
 IDENTIFIER_COLUMNS = ("customer_id", "value", "is_key", "is_subject", "position")
+APP_DATA_COLUMNS = ("customer_id", "app_id", "type", "stripe_customer_id", "created_at", "updated_at", "version")
+
+
+def stripe_customer_id(i: int) -> str:
+    """The Stripe customer id of customer number i (one of every STRIPE_EVERY has one)."""
+    return f"cus_B{i:07d}"
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], placeholder: str) -> str:
@@ -141,6 +151,7 @@ def load(url: str, n: int) -> float:
     placeholder = "?" if sqlite else "%s"
     insert_customers = _insert_sql("customers", CUSTOMER_COLUMNS, placeholder)
     insert_identifiers = _insert_sql("customer_identifiers", IDENTIFIER_COLUMNS, placeholder)
+    insert_app_data = _insert_sql("customer_app_data", APP_DATA_COLUMNS, placeholder)
 
     def stored(value):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite and isinstance(value, datetime) else value
@@ -162,19 +173,30 @@ def load(url: str, n: int) -> float:
         else:
             # Per-row count updates would serialise on one row: recount once at the end instead.
             conn.exec_driver_sql("ALTER TABLE customers DISABLE TRIGGER customer_counts_follow")
-        batch_c, batch_i, done = [], [], 0
+        now = stored(datetime.now(UTC))
+        conn.exec_driver_sql(
+            "INSERT INTO apps (id, type, name, metadata, status, stripe_livemode, created_at, updated_at, version) "
+            f"VALUES ({', '.join([placeholder] * 9)})",
+            (STRIPE_APP_ID, "stripe", "Stripe (benchmark)", "{}", "ready", False, now, now, 1),
+        )
+        batch_c, batch_i, batch_a, done = [], [], [], 0
 
         def flush() -> None:
             conn.exec_driver_sql(insert_customers, batch_c)
             conn.exec_driver_sql(insert_identifiers, batch_i)
+            if batch_a:
+                conn.exec_driver_sql(insert_app_data, batch_a)
 
-        for customer, idents in rows(n):
+        for i, (customer, idents) in enumerate(rows(n)):
             batch_c.append(tuple(stored(customer[c]) for c in CUSTOMER_COLUMNS))
             batch_i.extend(tuple(ident[c] for c in IDENTIFIER_COLUMNS) for ident in idents)
+            if i % STRIPE_EVERY == 0:
+                created = stored(customer["created_at"])
+                batch_a.append((customer["id"], STRIPE_APP_ID, "stripe", stripe_customer_id(i), created, created, 1))
             if len(batch_c) == BATCH:
                 flush()
                 done += len(batch_c)
-                batch_c, batch_i = [], []
+                batch_c, batch_i, batch_a = [], [], []
                 _progress(done, n, started)
         if batch_c:
             flush()

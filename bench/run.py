@@ -54,6 +54,9 @@ NO_COUNTERPART = {
     "API search by subject": "Flask-Admin has no API",
     "API create": "Flask-Admin has no API",
     "API edit": "Flask-Admin has no API",
+    "search, accented name fragment": "Flask-Admin's search does not fold accents",
+    "search, key in the wrong case": "Flask-Admin has no key lookup",
+    "search, Stripe customer id": "Flask-Admin does not search app data",
 }
 
 
@@ -305,6 +308,7 @@ def sample(url: str, size: int) -> dict:
     from app.customers import listing
     from app.customers.models import Customer
     from app.extensions import db
+    from bench.load import STRIPE_EVERY, stripe_customer_id
 
     rng = random.Random(1)
     engine = sa.create_engine(url)
@@ -326,6 +330,8 @@ def sample(url: str, size: int) -> dict:
             sa.text("SELECT count(*) FROM customers WHERE name LIKE :p"), {"p": f"% {common}"}
         ).scalar_one()
     engine.dispose()
+    # The rare word as someone might type it with an accent ("Dakorin" → "Dakórin"): both spellings searched.
+    accented = rare.translate(str.maketrans("aeiou", "áéíóú"))
     page_size = 50
     deep_page = min(10_000, -(-size // page_size))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only"})
@@ -364,6 +370,9 @@ def sample(url: str, size: int) -> dict:
         "deep_page": deep_page,
         "cursor": cursor,
         "subject_fragment": keys[1].replace("cust-", "sub-")[:-1],  # ~10 subjects share it
+        "accented": accented,
+        "stripe_every": STRIPE_EVERY,
+        "stripe_ids": [stripe_customer_id(p - p % STRIPE_EVERY) for p in picks],
         "credentials": credentials,
     }
 
@@ -398,6 +407,14 @@ def our_cases(s: dict) -> list[tuple[str, object]]:
         ("deep list page", lambda i: ("GET", f"/customers/?page={s['deep_page']}&after={s['cursor']}", None)),
         ("search, rare name fragment", lambda i: ("GET", f"/customers/?q={quote(s['rare'])}", None)),
         ("search, common name fragment", lambda i: ("GET", f"/customers/?q={s['common']}", None)),
+        ("search, accented name fragment", lambda i: ("GET", f"/customers/?q={quote(s['accented'])}", None)),
+        # Enter on a key typed in the wrong case: no jump; the results, and "did you mean" the right key.
+        ("search, key in the wrong case", lambda i: ("GET", f"/customers/?q={keys[i % len(keys)].upper()}&go=1", None)),
+        # Enter on a Stripe customer id: a redirect to its customer.
+        (
+            "search, Stripe customer id",
+            lambda i: ("GET", f"/customers/?q={s['stripe_ids'][i % len(s['stripe_ids'])]}&go=1", None),
+        ),
         ("API search by subject", lambda i: ("GET", f"/api/v1/customers?subject={s['subject_fragment']}", None)),
         ("API create", create),
         ("API edit", edit),
@@ -517,7 +534,8 @@ def report(run: dict) -> str:
         + ", ".join(f"{m:.0f} MB" for m in run["memory"])
         + ". "
         f"Rare fragment `{s['rare']}` ({s['rare_count']} names), common fragment `{s['common']}` "
-        f"({s['common_count']:,} names), deep page = page {s['deep_page']:,} of 50.",
+        f"({s['common_count']:,} names), accented fragment `{s['accented']}` (the rare one, typed with accents), "
+        f"deep page = page {s['deep_page']:,} of 50; one customer in {s['stripe_every']} has a Stripe customer id.",
         "",
         f"The list in name order (as people sort names) reads, by the database's plan: `{s['name_order_plan']}`.",
         "",

@@ -89,6 +89,7 @@ def _migrated(database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test",
             "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
+            "JOBS_IMMEDIATE": True,
         }
     )
     with app.app_context():
@@ -108,6 +109,7 @@ def app(_migrated):
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": None,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make every test slower
+            "JOBS_IMMEDIATE": True,  # a job runs inside the request that starts it (tests/jobs start real workers)
         }
     )
     with app.app_context():

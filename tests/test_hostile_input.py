@@ -19,6 +19,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from app import create_app
 from app.auth import rules as auth_rules
+from app.customers import export
+from app.customers.listing import CustomerFilters
+from app.jobs import rules as job_rules
 from app.numbers import MAX_PAGE
 from tests.conftest import PASSWORD, make_account
 from tests.helpers import problem_fields
@@ -185,7 +188,10 @@ def world(client) -> dict:
     viewer = make_account(app, "viewer")
     with app.app_context():
         token_id = next(t.id for t in auth_rules.list_tokens() if t.name == "test viewer")
+        everyone = export.to_params(export.Export(CustomerFilters()), "csv")
+        job_id = job_rules.start("export", "Export", app.accounts["admin"].operator_id, everyone).id
     return {
+        "job_id": job_id,
         "customer": customer,
         "plan": plan,
         "subscription": subscription,
@@ -253,6 +259,7 @@ def real_value(endpoint: str, variable: str, world: dict) -> str:
         "profile_id": world["profile"]["id"],
         "operator_id": world["operator_id"],
         "token_id": world["token_id"],
+        "job_id": world["job_id"],
         "filename": "css/app.css",
         "id": world["profile"]["id"] if endpoint.startswith("billing_api.") else world["stripe"]["id"],
     }
@@ -636,7 +643,8 @@ def test_a_plain_key_keeps_its_sub_resources(client):
 def test_a_huge_page_of_the_customer_list_shows_the_last_page(client, world):
     response = client.get("/customers/?page=999999999999")
     assert response.status_code == 303 and response.headers["Location"] == "/customers/"
-    assert client.get("/customers/lookup?page=999999999999&key=x").status_code == 303
+    # A key no one has: the lookup says so, with the search's (empty) results, whatever the page.
+    assert client.get("/customers/lookup?page=999999999999&key=x").status_code == 404
     for page in ("99999999999999999999", "%C2%B2", "%D9%A1", "-1"):  # not a page number: the first page
         response = client.get(f"/customers/?page={page}")
         assert response.status_code == 200 and "Acme" in response.text

@@ -316,7 +316,9 @@ def uninstall(app_id: str, expected_version: int | None = None) -> InstalledApp:
                     FieldError("id", "in_use", f'Billing profile "{p.name}" ({p.id}) uses this app.', p.id)
                     for p in users
                 ],
-                f"App {_describe(app)} cannot be uninstalled: billing profile(s) {names} use it. "
+                f"App {_describe(app)} cannot be uninstalled: "
+                f"{'billing profile' if len(users) == 1 else 'billing profiles'} {names} "
+                f"{'uses' if len(users) == 1 else 'use'} it. "
                 "Delete those profiles first (the default one only after another profile is made the default).",
             )
         history.record("app", app.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
@@ -326,8 +328,6 @@ def uninstall(app_id: str, expected_version: int | None = None) -> InstalledApp:
 def get(app_id: str) -> InstalledApp:
     """The app with this id, installed or uninstalled. Raises NotFound."""
     return get_by_id(InstalledApp, app_id, "app")
-
-
 
 
 def list_apps(page: int = 1, page_size: int = 100) -> Page:

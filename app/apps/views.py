@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.apps import rules
 from app.apps.forms import AppForm, InstallForm
+from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.common import MAX_PAGE_SIZE
 from app.problems import Problem, StaleEdit
@@ -26,31 +27,51 @@ def index():
     return render_template("apps/list.html", apps=apps, used_by=used_by, listings=rules.LISTINGS.values())
 
 
+def _default_change(app_type: str) -> dict | None:
+    """What installing an app of this type with a billing profile does to the default, when it
+    moves customers: the default now, and how many customers follow it. None when nothing moves."""
+    current = billing_rules.default_profile()
+    if current is None or not billing_rules.takes_default(app_type, current):
+        return None
+    return {"current": current, "following": overrides.following_default_count()}
+
+
 @bp.route("/install/<app_type>", methods=["GET", "POST"])
 def install(app_type: str):
+    """Install an app. When its billing profile would become the default, the page says whom that
+    moves before the operator installs, and the form carries which default it said that of: a POST
+    without it (or after the default changed meanwhile) installs nothing and shows the page again."""
     listing = rules.get_listing(app_type)
     form = InstallForm()
     status = 200
+    change = _default_change(listing.type)
     if request.method == "POST":
-        try:
-            app, defaults = rules.install(
-                listing.type,
-                name=form.name.data,
-                api_key=(form.api_key.data or None) if rules.WITH_API_KEY in listing.install_methods else None,
-                create_billing_profile=bool(form.create_billing_profile.data),
-            )
-        except Problem as problem:
-            form.show_problem(problem)
-            status = 422
+        with_profile = bool(form.create_billing_profile.data)
+        if with_profile and change is not None and request.form.get("confirmed_default") != change["current"].id:
+            form.create_billing_profile.errors = [
+                "Read what installing does to the default billing profile, then install again."
+            ]
+            status = 409
         else:
-            message = f"{listing.name} app “{app.name}” installed."
-            profiles = billing_rules.live_profiles_using(app.id)
-            if profiles:
-                message += f" Billing profile “{profiles[0].name}” bills through it"
-                message += ", and is now the default." if defaults else "."
-            flash(message, "success")
-            return redirect(url_for(".index"), 303)
-    return render_template("apps/install.html", form=form, listing=listing), status
+            try:
+                app, defaults = rules.install(
+                    listing.type,
+                    name=form.name.data,
+                    api_key=(form.api_key.data or None) if rules.WITH_API_KEY in listing.install_methods else None,
+                    create_billing_profile=with_profile,
+                )
+            except Problem as problem:
+                form.show_problem(problem)
+                status = 422
+            else:
+                message = f"{listing.name} app “{app.name}” installed."
+                profiles = billing_rules.live_profiles_using(app.id)
+                if profiles:
+                    message += f" Billing profile “{profiles[0].name}” bills through it"
+                    message += ", and is now the default." if defaults else "."
+                flash(message, "success")
+                return redirect(url_for(".index"), 303)
+    return render_template("apps/install.html", form=form, listing=listing, change=change), status
 
 
 @bp.route("/<app_id>/edit", methods=["GET", "POST"])

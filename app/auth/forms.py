@@ -5,6 +5,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 
 from app.auth.models import ROLES
 from app.formutil import ProblemForm, VersionedForm
+from app.problems import FieldError
 
 ROLE_CHOICES = [
     SelectChoice("viewer", "Viewer — reads everything"),
@@ -21,13 +22,17 @@ def _role_choices():
 class AuthForm(ProblemForm):
     """The operators' and tokens' forms name their fields as the rules do."""
 
-    FIELD_FOR = {name: name for name in ("username", "role", "password", "name")}
+    FIELD_FOR = {name: name for name in ("username", "role", "password", "name", "confirm")}
 
-    def passwords_match(self) -> bool:
+
+class PasswordTwiceForm(AuthForm):
+    """A form with a password typed twice (its `password` and `confirm` fields)."""
+
+    def own_errors(self) -> list[FieldError]:
+        """Two passwords that differ: shown with the rules' errors (formutil.refusing_with)."""
         if self.password.data != self.confirm.data:
-            self.confirm.errors = [*self.confirm.errors, "The two passwords are not the same."]
-            return False
-        return True
+            return [FieldError("confirm", "mismatch", "The two passwords are not the same.")]
+        return []
 
 
 class LoginForm(FlaskForm):
@@ -35,7 +40,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", render_kw={"autocomplete": "current-password"})
 
 
-class NewOperatorForm(AuthForm):
+class NewOperatorForm(PasswordTwiceForm):
     username = StringField("Username", render_kw={"autocomplete": "off", "autocapitalize": "none"})
     role = SelectField("Role", choices=_role_choices, default="viewer", validate_choice=False)
     password = PasswordField(
@@ -46,7 +51,7 @@ class NewOperatorForm(AuthForm):
     confirm = PasswordField("Password again", render_kw={"autocomplete": "new-password"})
 
 
-class EditOperatorForm(AuthForm, VersionedForm):
+class EditOperatorForm(PasswordTwiceForm, VersionedForm):
     role = SelectField("Role", choices=_role_choices, validate_choice=False)
     active = BooleanField("May log in", description="Untick to lock this operator out; their history stays.")
     password = PasswordField(

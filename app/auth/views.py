@@ -7,7 +7,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.auth import rules
 from app.auth.forms import ConfirmForm, EditOperatorForm, LoginForm, NewOperatorForm, TokenForm
+from app.auth.models import ApiToken
+from app.formutil import refusing_with
 from app.problems import Problem, StaleEdit
+from app.store import get_by_id
 from app.text_rules import bad_characters
 
 bp = Blueprint("auth", __name__)
@@ -132,9 +135,10 @@ def list_operators():
 @operators_bp.route("/new", methods=["GET", "POST"])
 def create():
     form = NewOperatorForm()
-    if form.validate_on_submit() and form.passwords_match():
+    if form.validate_on_submit():
         try:
-            operator = rules.create_operator(form.username.data, form.role.data, form.password.data)
+            with refusing_with(form.own_errors()):  # differing passwords show with every other error
+                operator = rules.create_operator(form.username.data, form.role.data, form.password.data)
         except Problem as problem:
             form.show_problem(problem)
         else:
@@ -152,19 +156,20 @@ def edit(operator_id: str):
         loaded["version"] = str(operator.version)  # never on a POST: only the posted version may count
     form = EditOperatorForm(data=loaded)
     status = 200
-    if form.validate_on_submit() and form.passwords_match():
+    if form.validate_on_submit():
         if form.missing_version():
             status = 400
         else:
             try:
-                rules.update_operator(
-                    operator.id,
-                    role=form.role.data,
-                    active=form.active.data,
-                    password=form.password.data or None,
-                    expected_version=form.expected_version,
-                    keep_session=g.session_id,  # changing one's own password keeps this browser in
-                )
+                with refusing_with(form.own_errors()):
+                    rules.update_operator(
+                        operator.id,
+                        role=form.role.data,
+                        active=form.active.data,
+                        password=form.password.data or None,
+                        expected_version=form.expected_version,
+                        keep_session=g.session_id,  # changing one's own password keeps this browser in
+                    )
             except StaleEdit as problem:
                 form.show_problem(problem)
                 form.version.data = str(rules.get_operator(operator.id).version)  # saving again is deliberate
@@ -211,13 +216,17 @@ def tokens_page():
         else:
             form = TokenForm(formdata=None)
             flash(f"Token “{token.name}” created.", "success")
-    return render_template(
-        "tokens/list.html", form=form, tokens=rules.list_tokens(), secret=secret, revoke_form=ConfirmForm()
-    ), status
+    return render_template("tokens/list.html", form=form, tokens=rules.list_tokens(), secret=secret), status
 
 
-@tokens_bp.post("/<token_id>/revoke")
+@tokens_bp.route("/<token_id>/revoke", methods=["GET", "POST"])
 def revoke(token_id: str):
-    token = rules.revoke_token(token_id)
-    flash(f"Token “{token.name}” is revoked: calls with it are refused from now on.", "success")
-    return redirect(url_for(".index"), 303)
+    """A page that says what revoking does, whose button revokes. A POST that does not come from it
+    (no `confirmed`) shows the page and revokes nothing."""
+    token = get_by_id(ApiToken, token_id, "API token")
+    form = ConfirmForm()
+    if token.revoked_at is None and form.validate_on_submit() and request.form.get("confirmed") == "1":
+        rules.revoke_token(token.id)
+        flash(f"Token “{token.name}” is revoked: calls with it are refused from now on.", "success")
+        return redirect(url_for(".index"), 303)
+    return render_template("tokens/revoke.html", token=token, form=form)

@@ -244,6 +244,12 @@ def without_pin() -> ColumnElement:
     return ~_pinned_to()
 
 
+def following_default_count() -> int:
+    """How many live customers follow the default (none pinned): a new default bills them all."""
+    query = select(func.count()).select_from(Customer).where(Customer.deleted_at.is_(None), without_pin())
+    return db.session.scalar(query) or 0
+
+
 ORDERINGS = {
     "Id": Customer.id,
     "Name": Customer.sort_name,

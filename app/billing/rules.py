@@ -587,7 +587,8 @@ def delete(profile_id: str, expected_version: int | None = None) -> BillingProfi
                     FieldError(
                         "id",
                         "pinned",
-                        f"Billing profile {_describe(profile)} cannot be deleted: {len(pinned)} customer(s) are "
+                        f"Billing profile {_describe(profile)} cannot be deleted: "
+                        f"{'1 customer is' if len(pinned) == 1 else f'{len(pinned):,} customers are'} "
                         f"pinned to it ({shown}). Move them to another profile first.",
                     )
                 ]
@@ -636,6 +637,12 @@ def supplier_of(profile: BillingProfile) -> Supplier:
     return Supplier(name=profile.supplier_name, tax_code=profile.supplier_tax_code, addresses=[address])
 
 
+def takes_default(app_type: str, current: BillingProfile | None) -> bool:
+    """Whether the profile made for a just-installed app of `app_type` becomes the default: when
+    there is none (`current`), or when Stripe replaces a default that bills through a sandbox."""
+    return current is None or (app_type == "stripe" and current.app.type == "sandbox")
+
+
 def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
     """Add (without committing) a profile billing through a just-installed app, as OpenMeter does
     when installing with `createBillingProfile`. Returns whether it became the default.
@@ -645,7 +652,7 @@ def add_profile_for_app(app: InstalledApp, name: str | None = None) -> bool:
     """
     _queue_default_changes()
     current = default_profile()
-    make_default = current is None or (app.type == "stripe" and current.app.type == "sandbox")
+    make_default = takes_default(app.type, current)
     data = _normalised(
         ProfileInput(
             name=(name or f"{app.name} billing profile")[:NAME_MAX],

@@ -1,15 +1,14 @@
 """The Billing profiles console: the list (default marked, pinned customers counted), the editor,
-"Make default" (one htmx click with a confirmation, or a plain form POST), and delete.
+"Make default" and delete, each confirmed on a page that says what it does.
 
 Rules live in app/billing/rules.py; their refusals are shown where the operator asked.
 """
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
-from app.billing import rules
+from app.billing import overrides, rules
 from app.billing.forms import ProfileForm
 from app.common import MAX_PAGE_SIZE
-from app.pages import htmx_partial
 from app.problems import Problem, StaleEdit
 
 bp = Blueprint("billing", __name__, url_prefix="/billing/profiles")
@@ -31,26 +30,39 @@ def index():
     return response
 
 
-@bp.post("/<profile_id>/default")
+@bp.route("/<profile_id>/default", methods=["GET", "POST"])
 def make_default(profile_id: str):
-    """htmx swaps the list in place with a status message; without JavaScript, POST-redirect-GET."""
-    message, category, status = None, "success", 200
-    try:
-        profile = rules.make_default(profile_id)
-        message = f"“{profile.name}” is now the default billing profile."
-    except Problem as problem:
-        if not htmx_partial():
-            raise
-        message, category, status = problem.detail, "error", problem.status
-    if htmx_partial():
-        html = render_template("billing/_profiles.html", message=message, category=category, **_list_context())
-        return html, 200 if status < 400 else status
-    flash(message, category)
-    return redirect(url_for(".index"), 303)
+    """A page that says whom the change moves, whose button makes the profile the default; then
+    POST-redirect-GET with a flash. A POST that does not come from it (no `confirmed`) shows the
+    page and changes nothing."""
+    profile = rules.get(profile_id)
+    if profile.is_deleted or profile.is_default:
+        flash(f"“{profile.name}” is {'deleted' if profile.is_deleted else 'already the default'}.", "error")
+        return redirect(url_for(".index"), 303)
+    refusal = None
+    if request.method == "POST" and request.form.get("confirmed") == "1":
+        try:
+            rules.make_default(profile.id)
+        except Problem as problem:
+            refusal = problem
+        else:
+            flash(f"“{profile.name}” is now the default billing profile.", "success")
+            return redirect(url_for(".index"), 303)
+    pinned = rules.pinned_counts()
+    html = render_template(
+        "billing/make_default.html",
+        profile=profile,
+        current=rules.default_profile(),
+        following=overrides.following_default_count(),
+        pinned_here=pinned.get(profile.id, 0),
+        refusal=refusal,
+    )
+    return html, refusal.status if refusal else 200
 
 
 def _render_form(form: ProfileForm, profile=None, status: int = 200, stale=False):
-    return render_template("billing/form.html", form=form, profile=profile, stale=stale), status
+    following = overrides.following_default_count()  # whom ticking "default" moves to this profile
+    return render_template("billing/form.html", form=form, profile=profile, stale=stale, following=following), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

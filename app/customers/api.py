@@ -62,7 +62,9 @@ def export_customers():
     """Every customer the list's filters match, in its order, as one CSV or JSON Lines file (streamed)."""
     order_by, descending = _list_order()
     file_format = query_choice("format", tuple(export.FORMATS), "csv")
-    wanted = export.Export(_list_filters(), order_by, descending, export.metadata_keys(request.args.getlist("metadataKey")))
+    wanted = export.Export(
+        _list_filters(), order_by, descending, export.metadata_keys(request.args.getlist("metadataKey"))
+    )
     return export.download(wanted, file_format)
 
 

@@ -6,6 +6,7 @@ row costs what the first did. Everything a row shows is read in one query per ba
 """
 
 import csv
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -55,7 +56,11 @@ _ROWS = with_current_plan(
     with_billing(Customer, Plan.name, BillingProfile.name, CustomerOverride.billing_profile_id.is_not(None))
 ).where(Customer.id.in_(bindparam("ids", expanding=True)))
 _STRIPE = (
-    select(CustomerAppData.customer_id, CustomerAppData.stripe_customer_id, CustomerAppData.stripe_default_payment_method_id)
+    select(
+        CustomerAppData.customer_id,
+        CustomerAppData.stripe_customer_id,
+        CustomerAppData.stripe_default_payment_method_id,
+    )
     .where(CustomerAppData.customer_id.in_(bindparam("ids", expanding=True)), CustomerAppData.type == "stripe")
     .order_by(CustomerAppData.customer_id, CustomerAppData.created_at)
 )
@@ -89,7 +94,8 @@ def records(export: Export) -> Iterator[dict]:
         for customer_id in ids:
             if customer_id in found:  # else deleted for good meanwhile
                 yield _record(export, *found[customer_id], stripe.get(customer_id, (None, None)))
-        db.session.expunge_all()  # a million customers must not pile up in the session
+        for row in found.values():  # a million customers must not pile up in the session
+            db.session.expunge(row[0])
 
 
 def _record(export: Export, customer: Customer, plan: str | None, profile: str | None, pinned: bool, stripe) -> dict:
@@ -166,8 +172,52 @@ def jsonl_lines(export: Export, rows: Iterable[dict] | None = None) -> Iterator[
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def lines(export: Export, file_format: str) -> Iterator[str]:
-    return csv_lines(export) if file_format == "csv" else jsonl_lines(export)
+def lines(export: Export, file_format: str, with_bom: bool = False) -> Iterator[str]:
+    """The file's text, a line at a time. The CSV may start with a byte-order mark: without it,
+    Excel reads a UTF-8 CSV in the machine's legacy code page."""
+    if file_format == "jsonl":
+        return jsonl_lines(export)
+    body = csv_lines(export)
+    if with_bom:
+        body = _after(BOM, body)
+    return body
+
+
+BOM = "\ufeff"
+
+
+def _after(first: str, rest: Iterator[str]) -> Iterator[str]:
+    first_line = next(rest)
+    yield first + first_line
+    yield from rest
+
+
+def count(export: Export) -> int:
+    """How many customers the export will hold (counted, not estimated: for its progress)."""
+    return listing.count_matching(export.filters)
+
+
+def file_name(file_format: str) -> str:
+    return f"customers-{utcnow():%Y-%m-%d-%H%M%S}.{file_format}"
+
+
+def to_params(export: Export, file_format: str) -> dict:
+    """The export as JSON, for a background job."""
+    return {
+        "filters": dataclasses.asdict(export.filters),
+        "orderBy": export.order_by,
+        "descending": export.descending,
+        "metadataKeys": list(export.metadata_keys) if export.metadata_keys is not None else None,
+        "format": file_format,
+    }
+
+
+def from_params(params: dict) -> tuple[Export, str]:
+    keys = params["metadataKeys"]
+    wanted = Export(
+        CustomerFilters(**params["filters"]), params["orderBy"], params["descending"], tuple(keys) if keys else None
+    )
+    return wanted, params["format"]
 
 
 def metadata_keys(typed: list[str], field: str = "metadataKey") -> tuple[str, ...] | None:
@@ -176,7 +226,9 @@ def metadata_keys(typed: list[str], field: str = "metadataKey") -> tuple[str, ..
     keys = tuple(dict.fromkeys(typed))
     errors: list[FieldError] = []
     if len(keys) > METADATA_MAX_KEYS:
-        errors.append(FieldError(field, "too_many", f"Pick at most {METADATA_MAX_KEYS} metadata keys ({len(keys)} given)."))
+        errors.append(
+            FieldError(field, "too_many", f"Pick at most {METADATA_MAX_KEYS} metadata keys ({len(keys)} given).")
+        )
     else:
         for key in keys:
             check_identifier(errors, field, key, METADATA_KEY_MAX, label="Metadata key", required=True)
@@ -187,18 +239,11 @@ def metadata_keys(typed: list[str], field: str = "metadataKey") -> tuple[str, ..
 
 def download(export: Export, file_format: str) -> Response:
     """The export as a file download, streamed: the first rows leave before the last are read."""
-    name = f"customers-{utcnow():%Y-%m-%d-%H%M%S}.{file_format}"
-    body = lines(export, file_format)
-    if file_format == "csv":
-        body = _after_bom(body)
     return Response(
-        stream_with_context(body),
+        stream_with_context(lines(export, file_format, with_bom=True)),
         mimetype=FORMATS[file_format].split(";")[0],
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{file_name(file_format)}"',
+            "Cache-Control": "no-store",
+        },
     )
-
-
-def _after_bom(body: Iterator[str]) -> Iterator[str]:
-    # A byte-order mark: without it, Excel reads a UTF-8 CSV as the machine's legacy code page.
-    yield "\ufeff"
-    yield from body

@@ -16,7 +16,7 @@ from app.common import ADDRESS_FIELDS, SUBJECT_KEYS_MAX, Address
 from app.customers import rules
 from app.formutil import VersionedForm
 from app.numbers import whole_number
-from app.problems import FieldError, Invalid
+from app.problems import FieldError
 from app.reference import country_choices, currencies
 
 
@@ -42,18 +42,17 @@ def metadata_row_field(entries, error_field: str):
     return None
 
 
-def metadata_from_rows(rows: list[tuple[int, str, str]]) -> dict[str, str]:
-    """The rows as a map. Raises Invalid for a key typed twice, which only a form can express (a JSON
-    object cannot hold the same key twice); the error names the row (`metadata-row-N`)."""
+def metadata_from_rows(rows: list[tuple[int, str, str]]) -> tuple[dict[str, str], list[FieldError]]:
+    """The rows as a map, and an error for each key typed again, which only a form can express (a
+    JSON object cannot hold the same key twice): it names the row (`metadata-row-N`). The form shows
+    these with the rules' own errors (formutil.refusing_with), all at once."""
     metadata: dict[str, str] = {}
     duplicates = []
     for i, key, value in rows:
         if key in metadata:
             duplicates.append(FieldError(f"metadata-row-{i}", "duplicate", f'Metadata key "{key}" is used twice.'))
         metadata[key] = value
-    if duplicates:
-        raise Invalid(duplicates)
-    return metadata
+    return metadata, duplicates
 
 
 class MetadataEntry(Form):
@@ -160,9 +159,8 @@ class CustomerForm(VersionedForm):
         return filled_metadata_rows(self.metadata.entries)
 
     def to_input(self) -> rules.CustomerInput:
-        """What was typed, as the rules take it. Raises Invalid for a metadata key typed twice,
-        which only a form can express (a JSON object cannot hold the same key twice)."""
-        metadata = metadata_from_rows(self._filled_metadata())
+        """What was typed, as the rules take it (a metadata key typed twice: see own_errors)."""
+        metadata, _ = metadata_from_rows(self._filled_metadata())
         address = Address(**{attr: getattr(self, f"address_{attr}").data for attr in ADDRESS_FIELDS})
         return rules.CustomerInput(
             name=self.name.data or "",
@@ -174,6 +172,10 @@ class CustomerForm(VersionedForm):
             subject_keys=[value for _, value in self._filled_subjects()],
             metadata=metadata,
         )
+
+    def own_errors(self) -> list[FieldError]:
+        """The errors only this form can make: a metadata key typed twice."""
+        return metadata_from_rows(self._filled_metadata())[1]
 
     @property
     def expected_billing_version(self) -> int | None:
@@ -282,8 +284,12 @@ class InvoicingDataForm(VersionedForm):
         return True
 
     def to_input(self, app_id: str):
-        """Raises Invalid for a key typed twice (which the API's JSON object cannot express)."""
-        return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata_from_rows(self._filled()))
+        """What was typed (a key typed twice: see own_errors)."""
+        return AppDataInput(type="custom_invoicing", app_id=app_id, metadata=metadata_from_rows(self._filled())[0])
+
+    def own_errors(self) -> list[FieldError]:
+        """The errors only this form can make: a key typed twice."""
+        return metadata_from_rows(self._filled())[1]
 
     def field_for(self, error: FieldError):
         return metadata_row_field(self.metadata.entries, error.field)

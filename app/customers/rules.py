@@ -54,7 +54,9 @@ class CustomerInput:
 # The fields stored as given, each in the column of its name. A new field of that kind is a line
 # above, its check in `_check`, and its line (with the limits the document states) in the API
 # shape; saving, history and the conversions to and from the shapes follow from this list.
-PLAIN_FIELDS = tuple(f.name for f in fields(CustomerInput) if f.name not in ("billing_address", "subject_keys", "metadata"))
+PLAIN_FIELDS = tuple(
+    f.name for f in fields(CustomerInput) if f.name not in ("billing_address", "subject_keys", "metadata")
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +115,19 @@ def check_subject_keys(subject_keys: list[str]) -> list[FieldError]:
     return errors
 
 
+def check_email(email: str) -> list[FieldError]:
+    """The primary email's rule (also the console's live check): text limits, then a valid address
+    (its domain is not looked up)."""
+    errors: list[FieldError] = []
+    check_text(errors, "primaryEmail", email, EMAIL_MAX, label="Primary email")
+    if not errors:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as e:
+            errors.append(FieldError("primaryEmail", "invalid_email", f"Primary email is not valid: {e}"))
+    return errors
+
+
 def _check(data: CustomerInput) -> list[FieldError]:
     errors: list[FieldError] = []
     check_text(errors, "name", data.name, NAME_MAX, label="Name", required=True)
@@ -120,13 +135,7 @@ def _check(data: CustomerInput) -> list[FieldError]:
     check_text(errors, "description", data.description, DESCRIPTION_MAX, label="Description", multiline=True)
 
     if data.primary_email is not None:
-        before = len(errors)
-        check_text(errors, "primaryEmail", data.primary_email, EMAIL_MAX, label="Primary email")
-        if len(errors) == before:
-            try:
-                validate_email(data.primary_email, check_deliverability=False)
-            except EmailNotValidError as e:
-                errors.append(FieldError("primaryEmail", "invalid_email", f"Primary email is not valid: {e}"))
+        errors += check_email(data.primary_email)
 
     if data.currency is not None and data.currency not in currencies():
         errors.append(

@@ -1,4 +1,9 @@
-"""Case-insensitive substring search over customers, through an index on each database.
+"""Case- and accent-insensitive substring search over customers, through an index on each database.
+
+Names are searched through their sort key (text_rules.sort_key: "Café" → "cafe", "Straße" →
+"strasse"), and the search text is folded the same way, so "cafe" finds "Café" on both databases
+(migration 0015). Keys, emails and subject keys are identifiers: they match case-insensitively, by
+what was typed or by its folded form.
 
 One interface, two engines:
 - SQLite: an FTS5 table with the trigram tokenizer (`customer_search`), fed by triggers from
@@ -18,14 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, bindparam, column, func, literal_column, or_, select, table
 
 from app.customers.models import Customer, CustomerIdentifier
 from app.extensions import UTCDateTime, db
+from app.text_rules import bad_characters, sort_key
 
-# What can be searched, by the name each engine knows it by.
+# What can be searched, by the name each engine knows it by: the name through its sort key.
 COLUMNS = {
-    "name": Customer.name,
+    "name": Customer.sort_name,
     "key": Customer.key,
     "primary_email": Customer.primary_email,
     "subjects": Customer.subjects_text,
@@ -43,12 +49,15 @@ _fts = table("customer_search", column("rowid"))
 # Subject keys alone, keyed by customer_identifiers.id (migration 0008).
 _subject_fts = table("customer_subject_search", column("rowid"))
 
-# Everything "search" looks in, as one text that migration 0007 indexes on PostgreSQL (the very
+# The SQLite trigram index's column for each of COLUMNS.
+FTS_COLUMNS = {"name": "sort_name", "key": "key", "primary_email": "primary_email", "subjects": "subjects"}
+
+# Everything "search" looks in, as one text that migration 0015 indexes on PostgreSQL (the very
 # same expression, or the index is not used). Newlines keep a match from spanning two values:
 # searched values and search text never hold one (subject keys are one per line, and each has none).
 POSTGRES_SEARCH_TEXT = literal_column(
-    "(customers.name || E'\\n' || coalesce(customers.key, '') || E'\\n' || coalesce(customers.primary_email, '')"
-    " || E'\\n' || customers.subjects_text)"
+    """((customers.sort_name COLLATE "default") || E'\\n' || coalesce(customers.key, '')"""
+    " || E'\\n' || coalesce(customers.primary_email, '') || E'\\n' || customers.subjects_text)"
 )
 
 # The list's text filters and the COLUMNS each searches.
@@ -95,10 +104,27 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def spellings(text: str) -> list[str]:
+    """What a search for `text` looks for: its folded form (case and accents, as names' sort keys
+    are folded), and the text as typed when folding changed more than its case, for the keys,
+    emails and subject keys that hold such letters ("Straße-1" is found by "straße" as well)."""
+    folded = sort_key(text)
+    if not folded:  # accents alone fold to nothing, which every name would contain
+        return [text]
+    return [folded] if folded == text.lower() else [folded, text]
+
+
+def too_short(text: str) -> bool:
+    """Whether a spelling of `text` is too short for trigrams (then a scan answers instead)."""
+    return any(len(spelling) < TRIGRAM for spelling in spellings(text))
+
+
 def _fts_phrase(text: str, columns: list[str]) -> str:
-    """An FTS5 query for `text` as one phrase (a substring, with trigrams) in these columns."""
-    phrase = '"' + text.replace('"', '""') + '"'
-    return "{" + " ".join(columns) + "} : " + phrase
+    """An FTS5 query for `text`, each of its spellings as one phrase (a substring, with trigrams)
+    in these columns."""
+    names = " ".join(FTS_COLUMNS.get(c, c) for c in columns)
+    phrases = ["{" + names + '} : "' + spelling.replace('"', '""') + '"' for spelling in spellings(text)]
+    return "(" + " OR ".join(phrases) + ")"
 
 
 def _match(query: str, index: str = "customer_search") -> ColumnElement:
@@ -166,7 +192,7 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
     if db.session.get_bind().dialect.name != "sqlite" or order_by not in DOC_SORT:
         return None
     terms = [(TEXT_FILTERS[name], getattr(filters, name)) for name in NAME_ORDERED_FILTERS if getattr(filters, name)]
-    if not terms or any(len(text) < TRIGRAM for _, text in terms):
+    if not terms or any(too_short(text) for _, text in terms):
         return None
     where = [_match(" AND ".join(_fts_phrase(text, columns) for columns, text in terms))]
     live = _fts.c.rowid < DELETED_IDS
@@ -190,8 +216,8 @@ def expects_at_least(query, rows: int) -> bool:
 
     A GIN index serves only bitmap scans, which gather every match before the first is counted:
     counting even 1,000 of a fragment's 26,000 matches costs 13 ms at a million customers, where
-    planning the query costs one. The estimate comes from the search text's statistics (migration
-    0007 samples them widely), so callers ask for a margin, not for the limit itself."""
+    planning the query costs one. The estimate comes from the search text's statistics (migrations
+    0007 and 0015 sample them widely), so callers ask for a margin, not for the limit itself."""
     bind = db.session.get_bind()
     if bind.dialect.name != "postgresql":
         return False
@@ -201,14 +227,18 @@ def expects_at_least(query, rows: int) -> bool:
 
 
 def contains(text: str, columns: list[str]) -> ColumnElement:
-    """Customers having `text`, case-insensitively, inside any of these COLUMNS."""
+    """Customers having `text` (case and accents folded) inside any of these COLUMNS."""
     dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite" and len(text) >= TRIGRAM and columns == TEXT_FILTERS["subject"]:
+    if dialect == "sqlite" and not too_short(text) and columns == TEXT_FILTERS["subject"]:
         rowids = select(_subject_fts.c.rowid).where(_match(_fts_phrase(text, ["value"]), "customer_subject_search"))
         return Customer.id.in_(select(CustomerIdentifier.customer_id).where(CustomerIdentifier.id.in_(rowids)))
-    if dialect == "sqlite" and len(text) >= TRIGRAM:
+    if dialect == "sqlite" and not too_short(text):
         rowids = select(_fts.c.rowid).where(_match(_fts_phrase(text, columns)))
         return Customer.id.in_(select(_docs.c.customer_id).where(_docs.c.id.in_(rowids)))
+    return or_(*(_contains_spelling(spelling, columns, dialect) for spelling in spellings(text)))
+
+
+def _contains_spelling(text: str, columns: list[str], dialect: str) -> ColumnElement:
     if dialect == "postgresql":
         pattern = _like_pattern(text)
         if columns == TEXT_FILTERS["search"]:
@@ -226,3 +256,22 @@ def contains(text: str, columns: list[str]) -> ColumnElement:
         return or_(*(COLUMNS[c].ilike(pattern, escape="\\") for c in columns))
     # SQLite, fragments too short for trigrams: a scan (our lower() folds Unicode; see extensions.py).
     return or_(*(COLUMNS[c].icontains(text, autoescape=True) for c in columns))
+
+
+# --- Finding one customer from what was typed: its id, key, Stripe customer id ------------------
+
+
+def same_key_but_case(text: str | ColumnElement) -> ColumnElement:
+    """Live customers whose key is `text` (a value or a bound parameter) but for upper and lower
+    case, through migration 0015's index (SQLite's NOCASE folds ASCII letters, PostgreSQL's lower()
+    all of them)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        same = Customer.key.collate("NOCASE") == text
+    else:
+        same = func.lower(Customer.key) == func.lower(text)
+    return and_(same, Customer.deleted_at.is_(None), Customer.key != text)
+
+
+def searchable(text: str) -> bool:
+    """Whether `text` can be looked up at all (PostgreSQL refuses NUL, and no value holds one)."""
+    return bool(text) and len(text) <= 256 and not bad_characters(text)

@@ -3,7 +3,7 @@
 from functools import cache, partial
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
@@ -13,13 +13,15 @@ from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
-from app.customers import lifecycle, listing, rules
+from app.customers import export, lifecycle, listing, rules
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
+from app.formutil import refusing_with
 from app.history.rules import for_entity
+from app.jobs import rules as job_rules
 from app.numbers import MAX_PAGE, whole_number
-from app.pages import page_or_fragment
+from app.pages import htmx_partial, page_or_fragment
 from app.plans import rules as plan_rules
 from app.plans.forms import SubscribeForm
 from app.plans.models import Plan
@@ -46,13 +48,25 @@ FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted"
 
 
 @cache
-def currency_options(selected: str) -> Markup:
-    """The <option>s of the currency filter, rendered once per choice instead of on every page."""
-    return Markup("").join(
-        Markup('<option value="{0}"{1}>{0} — {2}</option>').format(
-            c.code, Markup(" selected") if c.code == selected else "", c.name
+def currency_options(selected: str, in_use: tuple[str, ...]) -> Markup:
+    """The <option>s of the currency filter: the currencies customers have first, then the rest;
+    rendered once per choice instead of on every page."""
+    known = currencies()
+
+    def options(codes) -> Markup:
+        return Markup("").join(
+            Markup('<option value="{0}"{1}>{0} — {2}</option>').format(
+                code, Markup(" selected") if code == selected else "", known[code].name
+            )
+            for code in codes
         )
-        for c in currencies().values()
+
+    used = [code for code in in_use if code in known]
+    rest = [code for code in known if code not in used]
+    if not used:
+        return options(rest)
+    return Markup('<optgroup label="In use">{}</optgroup><optgroup label="Other currencies">{}</optgroup>').format(
+        options(used), options(rest)
     )
 
 
@@ -81,6 +95,18 @@ def _list_state(profile_ids=()) -> dict:
         "page": _int_arg("page", 1),
         "after": request.args.get("after", ""),
     }
+
+
+def _list_filters(state: dict) -> listing.CustomerFilters:
+    """The customers the list's state chooses (the list's and its export's)."""
+    return listing.CustomerFilters(
+        search=state["q"] or None,
+        currency=state["currency"] or None,
+        plan_key=state["plan"] or None,
+        has_subjects={"with": True, "without": False}.get(state["subjects"]),
+        include_deleted=bool(state["deleted"]),
+        billing_profile_id=state["billing_profile"] or None,
+    )
 
 
 def _list_url(state: dict, cursors: dict[int, str | None] | None = None, base: str | None = None, **changes) -> str:
@@ -123,19 +149,22 @@ def _list_rows(ids: list[str]) -> dict[str, CustomerSummary]:
     return {row.id: CustomerSummary(*row) for row in db.session.execute(_LIST_ROWS, {"ids": ids})}
 
 
-def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed: bool = False):
+def _render_list(status: int = 200, lookup_key: str | None = None):
+    """The list, or, for a search that names one customer exactly (its id, key or Stripe customer
+    id) and was submitted (Enter, or the Search button: `go`), that customer's page. Live typing
+    never jumps: it shows the exact match above the results instead."""
+    text = lookup_key if lookup_key is not None else request.args.get("q", "").strip()
+    exact = listing.exact_match(text) if text else None
+    if exact is not None and (request.args.get("go") or lookup_key is not None):
+        target = url_for(".show", customer_id=exact.id)
+        if htmx_partial():  # a redirect would swap the customer page into the list
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target, 303)
     # The live profiles, for the filter (one query).
     profiles = billing_rules.live_profiles()
-    state = _list_state({p.id for p in profiles})
+    state = _list_state({p.id for p in profiles}) | {"q": text}
     order_by, descending = SORTS[state["sort"]]
-    filters = listing.CustomerFilters(
-        search=state["q"] or None,
-        currency=state["currency"] or None,
-        plan_key=state["plan"] or None,
-        has_subjects={"with": True, "without": False}.get(state["subjects"]),
-        include_deleted=bool(state["deleted"]),
-        billing_profile_id=state["billing_profile"] or None,
-    )
+    filters = _list_filters(state)
     page = listing.list_customers(
         filters, state["page"], state["size"], order_by, descending, state["after"] or None, load=_list_rows
     )
@@ -149,13 +178,22 @@ def _render_list(status: int = 200, lookup_key: str | None = None, lookup_missed
         "list_url": partial(_list_url, state, page.cursors, url_for("customers.index")),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
-        "currency_options": currency_options,
+        # Read when the whole page is drawn: the results alone have no filters.
+        "currency_options": lambda selected: currency_options(selected, listing.currencies_in_use()),
         "plans": plan_rules.live_plans(),
         "profiles": profiles,
+        "default_profile": next((p for p in profiles if p.is_default), None),
+        "exact": exact,
+        "export_url": url_for("customers.export_list", **_export_args(state)),
+        "did_you_mean": listing.did_you_mean(state["q"]) if state["q"] and exact is None else [],
         "lookup_key": lookup_key,
-        "lookup_missed": lookup_missed,
     }
-    return page_or_fragment("customers/list.html", {"results": "customers/_results.html"}, status, **context)
+    response = page_or_fragment("customers/list.html", {"results": "customers/_results.html"}, status, **context)
+    if htmx_partial() and "go" in request.args:
+        # The address bar shows the list's URL without `go`: a Back or a reload must not jump.
+        kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "go"])
+        response.headers["HX-Push-Url"] = url_for(".index") + (f"?{kept}" if kept else "")
+    return response
 
 
 @bp.get("/")
@@ -165,29 +203,40 @@ def index():
 
 @bp.get("/lookup")
 def lookup():
-    """Open the live customer whose key is exactly the one typed, or say that none has it."""
+    """Open the live customer whose key (or id, or Stripe customer id) is exactly the one typed,
+    or say that none has it, with the search's results for it."""
     key = request.args.get("key", "")
-    customer = rules.find_by_key(key) if key else None
-    if customer is not None:
-        return redirect(url_for(".show", customer_id=customer.id), 303)
-    return _render_list(status=404 if key else 200, lookup_key=key, lookup_missed=bool(key))
+    return _render_list(status=404 if key else 200, lookup_key=key)
 
 
 @bp.get("/check")
 def check():
-    """Live check of a key or subject key while it is typed: its form, then who holds it."""
+    """Live check of a key, a subject key or the primary email while it is typed, by the rules a
+    save applies: the value's form, then who else holds a key, and whether this form lists a subject
+    key twice. htmx sends every subject row of the form (hx-include) and names the one typed in
+    (HX-Trigger-Name)."""
     customer_id = request.args.get("customer_id") or None
     if "key" in request.args:
-        value, field_label = request.args["key"], "key"
+        value, ok = request.args["key"], "No other customer has this key."
         errors = rules.check_key(value or None) or rules.find_conflicts(value or None, [], customer_id)
+    elif "primary_email" in request.args:
+        value, ok = request.args["primary_email"].strip(), "A valid email address."
+        errors = rules.check_email(value) if value else []
     else:
-        name = next((k for k in request.args if k.startswith("subject_keys-")), None)
+        subjects = {k: v for k, v in request.args.items() if k.startswith("subject_keys-")}
+        name = request.headers.get("HX-Trigger-Name")
+        name = name if name in subjects else next(iter(subjects), None)
         if name is None:
             abort(400)
-        value, field_label = request.args[name], "subject key"
-        errors = rules.check_subject_keys([value]) or rules.find_conflicts(None, [value], customer_id) if value else []
+        value, ok, errors = subjects[name], "No other customer has this subject key.", []
+        if value:
+            # This row last: of two equal subject keys, the rule names the later one.
+            listed = [v for k, v in subjects.items() if k != name and v.strip()] + [value]
+            this_row = f"usageAttribution.subjectKeys[{len(listed) - 1}]"
+            errors = [e for e in rules.check_subject_keys(listed) if e.field == this_row]
+            errors = errors or rules.find_conflicts(None, [value], customer_id)
     # A fragment whoever asks; it varies as the form's other answers do.
-    return page_or_fragment("customers/_check.html", value=value, errors=errors, field_label=field_label)
+    return page_or_fragment("customers/_check.html", value=value, errors=errors, ok=ok)
 
 
 def _render_form(form: CustomerForm, customer=None, status: int = 200, stale_current=None):
@@ -228,9 +277,10 @@ def _handle_post(form: CustomerForm, save, customer=None):
     if customer is not None and form.missing_version():  # an edit without it would save blindly
         return _render_form(form, customer, 400)
     try:
-        saved = lifecycle.save_with_billing(
-            lambda: save(form), form.billing_profile.data or None, form.expected_billing_version
-        )
+        with refusing_with(form.own_errors()):  # a metadata key typed twice shows with every other error
+            saved = lifecycle.save_with_billing(
+                lambda: save(form), form.billing_profile.data or None, form.expected_billing_version
+            )
     except StaleEdit as problem:  # the customer or its billing choice changed since the form was read
         if customer is None:  # a new customer has no choice to lose: only a race could say so
             form.show_problem(problem)
@@ -273,8 +323,10 @@ def _render_show(customer, editors: dict | None = None, status: int = 200, billi
     `billing` is the customer's effective billing when the caller has it already."""
     subscriptions = plan_rules.history(customer.id)
     subscribe_form = None
-    if not customer.is_deleted and not any(s.is_active for s in subscriptions):
-        subscribe_form = SubscribeForm(customer=customer, plans=plan_rules.live_plans())
+    if not customer.is_deleted:  # the plans it may subscribe to, or change to (none: the page says so)
+        current = next((s for s in subscriptions if s.is_active), None)
+        plans = plan_rules.live_plans()
+        subscribe_form = SubscribeForm(customer=customer, plans=plans, current_plan=current and current.plan)
     html = render_template(
         "customers/show.html",
         customer=customer,
@@ -313,13 +365,22 @@ def _app_editors(customer, editors: dict) -> list[dict]:
         editor = editors.get(app.id) or {}
         form_class = EDITOR_FORMS.get(app.type)
         form = editor.get("form") or (form_class.for_row(app.id, row) if form_class else None)
-        found.append({"app": app, "row": row, "form": form, "message": editor.get("message")})
+        found.append(
+            {
+                "app": app,
+                "row": row,
+                "form": form,
+                "message": editor.get("message"),
+                "confirm_clear": editor.get("confirm_clear"),
+            }
+        )
     return found
 
 
 @bp.post("/<customer_id>/apps/<app_id>")
 def save_app_data(customer_id: str, app_id: str):
-    """Save (or, for Stripe, clear) one app's data of a customer, or add or remove a metadata row.
+    """Save (or, for Stripe, clear, once confirmed) one app's data of a customer, or add or remove a
+    metadata row.
 
     htmx gets the app's section back: saved with a message, or with the errors in place and what
     was typed kept (422; 409 for a Stripe customer id another customer has, or data someone else
@@ -336,9 +397,11 @@ def save_app_data(customer_id: str, app_id: str):
     form = EDITOR_FORMS[app.type](prefix=f"app-{app.id}")
     action = request.form.get("action", "save")
     htmx = bool(request.htmx)
-    status, message = 200, None
+    status, message, confirm_clear = 200, None, False
     if isinstance(form, InvoicingDataForm) and form.apply_row_action(action):
         pass  # only the rows changed: nothing is saved yet
+    elif action == "clear" and request.form.get("confirmed") != "1":
+        confirm_clear = True  # the section asks first; its button posts again, confirmed
     elif form.missing_version():
         status = 400
     else:
@@ -348,7 +411,10 @@ def save_app_data(customer_id: str, app_id: str):
                 message = f"{app.name} data removed."
             else:
                 expected = {app.id: form.expected_version}
-                customer_data.upsert(customer.id, [form.to_input(app.id)], indexed=False, expected_versions=expected)
+                with refusing_with(form.own_errors()):
+                    customer_data.upsert(
+                        customer.id, [form.to_input(app.id)], indexed=False, expected_versions=expected
+                    )
                 message = f"{app.name} data saved."
         except StaleEdit as problem:
             form.show_problem(problem)
@@ -364,10 +430,9 @@ def save_app_data(customer_id: str, app_id: str):
                 return redirect(url_for(".show", customer_id=customer.id, _anchor=f"app-{app.id}"), 303)
             form = None  # the section shows what is saved now
     if not htmx:
-        return _render_show(customer, {app.id: {"form": form}}, status)
-    editor = next(
-        e for e in _app_editors(customer, {app.id: {"form": form, "message": message}}) if e["app"].id == app.id
-    )
+        return _render_show(customer, {app.id: {"form": form, "confirm_clear": confirm_clear}}, status)
+    editors = {app.id: {"form": form, "message": message, "confirm_clear": confirm_clear}}
+    editor = next(e for e in _app_editors(customer, editors) if e["app"].id == app.id)
     return render_template("customers/_app_data.html", customer=customer, editor=editor), status
 
 
@@ -415,3 +480,63 @@ def delete(customer_id: str):
     subscription = plan_rules.active_subscription(customer.id)
     html = render_template("customers/delete.html", customer=customer, subscription=subscription, refusal=refusal)
     return html, status
+
+
+# --- Export ------------------------------------------------------------------------------------
+
+# The list's arguments that choose its customers and their order (the export takes all of them).
+_EXPORT_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", "sort")
+
+
+def _export_args(state: dict) -> dict:
+    """The list's arguments that the export of what it shows takes (defaults left out)."""
+    return {
+        name: state[name] for name in _EXPORT_ARGS if state[name] and not (name == "sort" and state[name] == "name")
+    }
+
+
+def _described(state: dict, profiles) -> list[str]:
+    """The list's search and filters in words, for the export page."""
+    names = {p.id: p.name for p in profiles}
+    described = [f"search “{state['q']}”"] if state["q"] else []
+    described += [f"currency {state['currency']}"] if state["currency"] else []
+    described += [f"plan {state['plan']}"] if state["plan"] else []
+    described += [f"billed by {names[state['billing_profile']]}"] if state["billing_profile"] else []
+    described += [f"{state['subjects']} subject keys"] if state["subjects"] else []
+    described += ["deleted customers included"] if state["deleted"] else []
+    return described
+
+
+@bp.route("/export", methods=["GET", "POST"])
+def export_list():
+    """Export the list as it is on screen: small exports download at once, large ones run as a job."""
+    profiles = billing_rules.live_profiles()
+    state = _list_state({p.id for p in profiles})
+    filters = _list_filters(state)
+    order_by, descending = SORTS[state["sort"]]
+    chosen = {"format": request.form.get("format", "csv"), "metadata_keys": request.form.get("metadata_keys", "")}
+    errors: list[str] = []
+    if request.method == "POST":
+        file_format = chosen["format"] if chosen["format"] in export.FORMATS else "csv"
+        typed = [key.strip() for key in chosen["metadata_keys"].split(",") if key.strip()]
+        try:
+            wanted = export.Export(filters, order_by, descending, export.metadata_keys(typed, "metadata_keys"))
+        except Invalid as problem:
+            errors = [error.message for error in problem.errors]
+        else:
+            matches = export.count(wanted)
+            if matches <= current_app.config["EXPORT_INLINE_ROWS"]:
+                return export.download(wanted, file_format)
+            title = f"Export of {matches:,} customers ({'CSV' if file_format == 'csv' else 'JSON Lines'})"
+            job = job_rules.start("export", title, g.operator.id, export.to_params(wanted, file_format))
+            return redirect(url_for("jobs.show", job_id=job.id), 303)
+    context = {
+        "matches": listing.count_matching(filters),
+        "inline_rows": current_app.config["EXPORT_INLINE_ROWS"],
+        "described": _described(state, profiles),
+        "list_args": _export_args(state),
+        "back": _list_url(state, page=1),
+        "chosen": chosen,
+        "errors": errors,
+    }
+    return render_template("customers/export.html", **context), 422 if errors else 200

@@ -22,7 +22,8 @@ class Actor:
 
 
 SYSTEM = Actor("system", None, "system")
-ACTIONS = ("create", "update", "delete")
+# A subscription has its own: subscribe, change_plan (ends one and starts the next) and cancel.
+ACTIONS = ("create", "update", "delete", "subscribe", "change_plan", "cancel")
 
 
 def current_actor() -> Actor:

@@ -1,23 +1,32 @@
-"""Reading the change history: one object's changes, and the activity log with its filters."""
+"""Reading the change history: one object's changes, and the activity log with its filters.
+
+Both answer `Shown` changes (app.history.readable): in words, with the ids they name looked up.
+A customer's history includes its subscriptions' (subscribe, change of plan, cancel): they are
+recorded on the subscription, and read here through the subscriptions table.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 
 from app.common import Page
 from app.extensions import db
 from app.history.models import Change
+from app.history.readable import KINDS, Shown, show
+from app.plans.models import Subscription
 from app.text_rules import bad_characters
 
 # What the activity page can filter on, with the names operators read.
-ENTITY_TYPES = {
-    "customer": "Customer",
-    "billing_profile": "Billing profile",
-    "app": "App",
-    "operator": "Operator",
-    "api_token": "API token",
-}
+ENTITY_TYPES = KINDS
+
+
+def _of_customer(customer_id) -> ColumnElement:
+    """The rows of a customer's subscriptions."""
+    return and_(
+        Change.entity_type == "subscription",
+        Change.entity_id.in_(select(Subscription.id).where(Subscription.customer_id == customer_id)),
+    )
 
 
 # Built once, for every page that shows its changes: building a statement and its cache key costs
@@ -28,11 +37,23 @@ _FOR_ENTITY = (
     .order_by(Change.id.desc())
     .limit(bindparam("limit"))
 )
+_FOR_CUSTOMER = (
+    select(Change)
+    .where(
+        or_(and_(Change.entity_type == "customer", Change.entity_id == bindparam("id")), _of_customer(bindparam("id")))
+    )
+    .order_by(Change.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
-def for_entity(entity_type: str, entity_id: str, limit: int = 100) -> list[Change]:
-    """The latest changes of one object, newest first."""
-    return list(db.session.scalars(_FOR_ENTITY, {"type": entity_type, "id": entity_id, "limit": limit}))
+def for_entity(entity_type: str, entity_id: str, limit: int = 100) -> list[Shown]:
+    """The latest changes of one object, newest first (a customer's with its subscriptions')."""
+    if entity_type == "customer":
+        found = db.session.scalars(_FOR_CUSTOMER, {"id": entity_id, "limit": limit})
+    else:
+        found = db.session.scalars(_FOR_ENTITY, {"type": entity_type, "id": entity_id, "limit": limit})
+    return show(list(found))
 
 
 @dataclass
@@ -46,10 +67,19 @@ class ActivityFilters:
 
 def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
     where: list[ColumnElement] = []
-    if filters.entity_type:
-        where.append(Change.entity_type == filters.entity_type)
-    if filters.entity_id:
-        where.append(Change.entity_id == filters.entity_id)
+    if filters.entity_type == "customer" and filters.entity_id:
+        # One customer's changes: with its subscriptions', as its page shows them.
+        where.append(
+            or_(
+                and_(Change.entity_type == "customer", Change.entity_id == filters.entity_id),
+                _of_customer(filters.entity_id),
+            )
+        )
+    else:
+        if filters.entity_type:
+            where.append(Change.entity_type == filters.entity_type)
+        if filters.entity_id:
+            where.append(Change.entity_id == filters.entity_id)
     if filters.actor:
         where.append(Change.actor_name.icontains(filters.actor, autoescape=True))
     if filters.since:
@@ -68,4 +98,4 @@ def activity(filters: ActivityFilters, page: int = 1, page_size: int = 50) -> Pa
     items = db.session.scalars(
         select(Change).where(*where).order_by(Change.id.desc()).limit(page_size).offset((page - 1) * page_size)
     ).all()
-    return Page(list(items), total or 0, page, page_size)
+    return Page(show(list(items)), total or 0, page, page_size)

@@ -86,8 +86,9 @@ class PlanForm(VersionedForm):
 class SubscribeForm(ProblemForm):
     """Choose a plan for a customer: to subscribe it, or to change its plan.
 
-    Every live plan is offered, the customer's currency first: a plan in another currency can be
-    chosen, and the rule refuses it with a message beside this field.
+    Only the plans the currency rule allows are offered (rules.fits_currency): those in the
+    customer's currency, or any while it has none. `offered` is empty when no plan fits, and the
+    page then says so instead of offering a choice that could only be refused.
     """
 
     FIELD_FOR = {"plan.key": "plan"}
@@ -97,17 +98,15 @@ class SubscribeForm(ProblemForm):
 
     def __init__(self, *args, customer, plans, current_plan=None, **kwargs):
         super().__init__(*args, **kwargs)
-        currency = customer.currency
-        offered = [p for p in plans if current_plan is None or p.id != current_plan.id]
-        offered.sort(key=lambda p: (currency is not None and p.currency != currency, p.currency, p.sort_name))
-        choices = [SelectChoice("", "Choose a plan")]
-        for p in offered:
-            label = f"{p.name} — {p.price_text}"
-            if currency is not None and p.currency != currency:
-                label += f" (not in {currency})"
-            choices.append(SelectChoice(p.key, label))
-        self.plan.choices = choices
+        self.currency = currency = customer.currency
+        self.offered = [
+            p for p in plans if rules.fits_currency(p, currency) and (current_plan is None or p.id != current_plan.id)
+        ]
+        self.offered.sort(key=lambda p: (p.currency, p.sort_name))
+        self.plan.choices = [SelectChoice("", "Choose a plan")] + [
+            SelectChoice(p.key, f"{p.name} — {p.price_text}") for p in self.offered
+        ]
         if currency is None:
             self.help = "This customer has no currency yet: it will pay in the currency of the plan you choose."
         else:
-            self.help = f"This customer pays in {currency}: only plans in {currency} can be chosen."
+            self.help = f"This customer pays in {currency}: these are the plans in {currency}."

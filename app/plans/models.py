@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import display
 from app.customers.models import LIVE, Customer
 from app.extensions import SortedByName, UTCDateTime, db
 from app.reference import currencies
@@ -80,8 +81,8 @@ class Plan(SortedByName, db.Model):
 
     @property
     def price_text(self) -> str:
-        """ "12.50 EUR per month"."""
-        return f"{self.amount_text} {self.currency} per {describe_cadence(self.billing_cadence)}"
+        """ "€12.50 monthly", as the console writes money and cadences everywhere (app.display)."""
+        return display.price(self)
 
     def __repr__(self) -> str:
         return f"<Plan {self.id} {self.key!r}>"

@@ -25,6 +25,7 @@ from app.common import Page
 from app.customers import rules as customer_rules
 from app.customers.models import Customer
 from app.extensions import db, utcnow
+from app.history import record as record_change  # `history` here is a customer's subscriptions
 from app.plans.models import CADENCE_PATTERN, Plan, Subscription, format_amount
 from app.problems import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from app.reference import currencies
@@ -152,6 +153,19 @@ def _check(data: PlanInput) -> tuple[int | None, list[FieldError]]:
     return amount, errors
 
 
+def snapshot(plan: Plan) -> dict:
+    """The plan's fields under the API's names, for the change history (the price with its currency,
+    so that it can be read as money)."""
+    return {
+        "key": plan.key,
+        "name": plan.name,
+        "description": plan.description,
+        "currency": plan.currency,
+        "price": {"amount": plan.amount, "currency": plan.currency},
+        "billingCadence": plan.billing_cadence,
+    }
+
+
 def _describe(plan: Plan) -> str:
     return f'"{plan.name}" ({plan.key})'
 
@@ -191,6 +205,7 @@ def create_plan(data: PlanInput) -> Plan:
     # The index refuses a key that another plan took between the check and the insert.
     with unit_of_work(conflict=lambda: Conflict(_key_conflict(data.key) or taken)):
         db.session.add(plan)
+        record_change("plan", plan.id, "create", {}, snapshot(plan))
     return plan
 
 
@@ -223,12 +238,14 @@ def replace_plan(id_or_key: str, data: PlanInput, expected_version: int | None =
     amount, errors = _check(data)
     if errors or fixed:
         raise Invalid(fixed + errors)
+    before = snapshot(plan)
     with unit_of_work(stale="This plan was changed by someone else meanwhile; reload it and edit again."):
         plan.name = data.name
         plan.description = data.description
         plan.amount = amount
         plan.billing_cadence = data.billing_cadence
         plan.updated_at = utcnow()
+        record_change("plan", plan.id, "update", before, snapshot(plan))
     return plan
 
 
@@ -251,6 +268,7 @@ def delete_plan(id_or_key: str, expected_version: int | None = None) -> Plan:
         # commits), so a subscription that slipped in after the first look is seen here.
         db.session.flush()
         _refuse_if_subscribed(plan)
+        record_change("plan", plan.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
     return plan
 
 
@@ -452,9 +470,15 @@ def _plan_to_subscribe(plan_key: str | None) -> Plan:
     return plan
 
 
+def fits_currency(plan: Plan, currency: str | None) -> bool:
+    """The currency rule: a customer pays in one currency, so its plans must be in that currency;
+    a customer without one (`currency` None) takes the plan's on its first subscription."""
+    return currency is None or plan.currency == currency
+
+
 def _refuse_other_currency(customer: Customer, plan: Plan) -> None:
-    """The currency rule: a customer pays in one currency, so its plans must be in that currency."""
-    if customer.currency is not None and customer.currency != plan.currency:
+    """Refuse a plan that the currency rule (fits_currency) does not allow this customer."""
+    if not fits_currency(plan, customer.currency):
         message = (
             f'Plan {_describe(plan)} is priced in {plan.currency}, but customer "{customer.name}" pays in '
             f"{customer.currency}: a customer can only subscribe to plans in its own currency."
@@ -548,8 +572,11 @@ def subscribe(plan_key: str | None, customer_id: str | None = None, customer_key
     def start(now: datetime) -> Subscription:
         if customer.currency is None:
             customer.currency = plan.currency  # the first subscription decides what the customer pays in
+            record_change("customer", customer.id, "update", {"currency": None}, {"currency": plan.currency})
         _lock_customer(customer, now)
-        return _start(customer, plan, now)
+        subscription = _start(customer, plan, now)
+        record_change("subscription", subscription.id, "subscribe", {}, {"plan": plan.id})
+        return subscription
 
     return _write(customer.id, start)
 
@@ -574,7 +601,10 @@ def change_plan(subscription_id: str, plan_key: str | None) -> tuple[Subscriptio
         old.active_to = now
         old.updated_at = now
         db.session.flush()  # the old one ends before the new one starts, as the one-active index wants
-        return old, _start(customer, plan, now)
+        new = _start(customer, plan, now)
+        # One row for the one step, on the subscription that follows (the customer's history finds both).
+        record_change("subscription", new.id, "change_plan", {"plan": old.plan_id}, {"plan": plan.id})
+        return old, new
 
     return _write(customer.id, switch)
 
@@ -589,6 +619,7 @@ def cancel(subscription_id: str) -> Subscription:
         _refuse_ended(subscription, reread=True)
         subscription.active_to = now
         subscription.updated_at = now
+        record_change("subscription", subscription.id, "cancel", {"plan": subscription.plan_id}, {"plan": None})
         return subscription
 
     return _write(subscription.customer_id, end)

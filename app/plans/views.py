@@ -135,7 +135,14 @@ def subscribe(customer_id: str):
 
 @bp.get("/subscriptions/<subscription_id>")
 def subscription(subscription_id: str):
-    return render_template("plans/subscription.html", subscription=rules.get_subscription(subscription_id))
+    subscription = rules.get_subscription(subscription_id)
+    # "Change plan" only when another plan fits the customer's currency.
+    other_plans = [
+        p
+        for p in rules.live_plans()
+        if p.id != subscription.plan_id and rules.fits_currency(p, subscription.customer.currency)
+    ]
+    return render_template("plans/subscription.html", subscription=subscription, other_plans=other_plans)
 
 
 def _ended(subscription):

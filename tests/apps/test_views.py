@@ -4,7 +4,7 @@ import pytest
 
 from app.apps import rules
 from app.billing import rules as billing_rules
-from tests.helpers import field_errors, post, text
+from tests.helpers import field_errors, make, post, text
 
 KEY = "sk_test_1234567890abcdefXYZ"
 
@@ -22,10 +22,14 @@ def test_the_apps_page_lists_installed_apps_and_the_marketplace(client):
     assert 'aria-current="page"' in client.get("/apps/").text  # the nav marks Apps
 
 
-def test_installing_stripe_shows_only_the_masked_key(csrf_client):
-    response = post(
-        csrf_client, "/apps/install/stripe", {"name": "Stripe EU", "api_key": KEY, "create_billing_profile": "y"}
-    )
+def default_profile_id(app) -> str:
+    with app.app_context():
+        return billing_rules.default_profile().id
+
+
+def test_installing_stripe_shows_only_the_masked_key(csrf_client, app):
+    typed = {"name": "Stripe EU", "api_key": KEY, "create_billing_profile": "y"}
+    response = post(csrf_client, "/apps/install/stripe", {**typed, "confirmed_default": default_profile_id(app)})
     assert response.status_code == 303 and response.headers["Location"] == "/apps/"
     page = csrf_client.get("/apps/")
     assert "sk_test_***XYZ" in page.text and KEY not in page.text
@@ -43,6 +47,36 @@ def test_a_bad_key_is_refused_beside_its_field_and_the_name_is_kept_but_not_the_
     assert 'value="My Stripe"' in response.text
     assert "pk_test_nope" not in response.text  # a key, even a wrong one, is never echoed
     assert 'id="api_key-error"' in response.text
+
+
+def test_installing_stripe_says_first_whom_its_default_profile_moves(client, app):
+    make(app, name="Acme", key="acme")
+    page = text(client.get("/apps/install/stripe"))
+    assert "With a billing profile, this moves 1 customer to Stripe" in page
+    assert "becomes the default in place of Default billing profile" in page
+    assert f'name="confirmed_default" value="{default_profile_id(app)}"' in client.get("/apps/install/stripe").text
+    # Custom invoicing does not take the default from a sandbox: nothing to say.
+    assert "this moves" not in text(client.get("/apps/install/custom_invoicing"))
+
+
+def test_a_stripe_install_not_confirmed_for_the_current_default_installs_nothing(csrf_client, app):
+    typed = {"name": "Stripe EU", "api_key": KEY, "create_billing_profile": "y"}
+    for confirmed in ({}, {"confirmed_default": "01JAAAAAAAAAAAAAAAAAAAAAAA"}):  # none, or another default
+        response = post(csrf_client, "/apps/install/stripe", {**typed, **confirmed})
+        assert response.status_code == 409 and "Read what installing does" in text(response)
+        assert 'value="Stripe EU"' in response.text and KEY not in response.text
+    with app.app_context():
+        assert [a.type for a in rules.list_apps().items] == ["sandbox"]
+    # Without a billing profile the default does not change: nothing to confirm.
+    response = post(csrf_client, "/apps/install/stripe", {"name": "Stripe EU", "api_key": KEY})
+    assert response.status_code == 303
+
+
+def test_a_viewer_sees_no_app_actions(client_as):
+    page = text(client_as("viewer").get("/apps/"))
+    assert "Sandbox" in page
+    for action in ("Install Stripe", "Edit", "Uninstall"):
+        assert action not in page
 
 
 def test_install_without_a_profile(csrf_client, app):

@@ -60,7 +60,14 @@ def test_admins_create_list_and_revoke_tokens_in_the_console(app, client, anonym
 
     with app.app_context():
         token_id = db.session.scalars(select(ApiToken.id).where(ApiToken.name == "ci")).one()
-    revoked = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": form_token(client, "/tokens/")})
+    # Revoking asks first: the page says what it does, and a post that does not come from it revokes nothing.
+    asked = client.get(f"/tokens/{token_id}/revoke").text
+    assert "Revoke ci?" in asked and "This cannot be undone." in asked
+    unconfirmed = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": form_token(client, "/tokens/")})
+    assert unconfirmed.status_code == 200 and "Revoke ci?" in unconfirmed.text
+    assert anonymous.get("/api/v1/customers", headers=bearer(secret)).status_code == 200
+    confirmed = {"csrf_token": form_token(client, "/tokens/"), "confirmed": "1"}
+    revoked = client.post(f"/tokens/{token_id}/revoke", data=confirmed)
     assert revoked.status_code == 303
     assert "revoked" in client.get("/tokens/").text
     assert anonymous.get("/api/v1/customers", headers=bearer(secret)).status_code == 401

@@ -128,7 +128,7 @@ def test_a_pinned_profile_cannot_be_deleted_and_the_customers_are_named(client, 
         )
     response = client.delete(f"/api/v1/billing/profiles/{profile}")
     assert response.status_code == 400
-    assert '2 customer(s) are pinned to it ("A Corp", "B Corp")' in response.json["detail"]
+    assert '2 customers are pinned to it ("A Corp", "B Corp")' in response.json["detail"]
     assert client.get(f"/api/v1/billing/profiles/{profile}").json.get("deletedAt") is None
     client.delete("/api/v1/customers/a")
     client.delete("/api/v1/billing/customers/b")

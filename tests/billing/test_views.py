@@ -7,6 +7,8 @@ import pytest
 from app.apps import rules as app_rules
 from app.billing import rules
 from app.billing.forms import from_iso, to_iso
+from app.customers import rules as customer_rules
+from app.customers.rules import CustomerInput
 from tests.helpers import HTMX, field_errors, post, text
 
 KEY = "sk_test_1234567890abcdefXYZ"
@@ -136,24 +138,54 @@ def test_edit_a_profile_and_its_app_stays(csrf_client, app):
     assert stale.status_code == 409 and "Someone else changed this profile" in stale.text
 
 
-def test_make_default_with_htmx_answers_the_list_with_a_message(csrf_client, app):
+def follower(app, name: str) -> str:
+    """A customer that follows the default profile (none pinned)."""
+    with app.app_context():
+        return customer_rules.create(CustomerInput(name=name, key=name.lower())).id
+
+
+def test_make_default_asks_first_saying_whom_it_moves(client, app):
     profile_id = make_profile(app)
-    response = post(csrf_client, f"/billing/profiles/{profile_id}/default", {}, headers=HTMX)
-    assert response.status_code == 200 and "<html" not in response.text
-    assert "“Europe” is now the default billing profile." in text(response)
+    follower(app, "Acme")
+    page = text(client.get(f"/billing/profiles/{profile_id}/default"))
+    assert "Make Europe the default?" in page
+    assert "This moves 1 customer to Europe" in page
+    assert (
+        "the customer that follows the default, billed now by Default billing profile, will be billed by Europe" in page
+    )
+    follower(app, "Globex")
+    assert "This moves 2 customers to Europe" in text(client.get(f"/billing/profiles/{profile_id}/default"))
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["no-js", "htmx"])
+def test_a_post_without_confirming_makes_nothing_the_default(csrf_client, app, headers):
+    profile_id = make_profile(app)
+    response = post(csrf_client, f"/billing/profiles/{profile_id}/default", {}, headers=headers)
+    assert response.status_code == 200 and "Make Europe the default?" in text(response)
+    with app.app_context():
+        assert rules.default_profile().id != profile_id
+
+
+def test_make_default_once_confirmed_redirects_with_a_flash(csrf_client, app):
+    profile_id = make_profile(app)
+    response = post(csrf_client, f"/billing/profiles/{profile_id}/default", {"confirmed": "1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/billing/profiles/"
+    assert "“Europe” is now the default billing profile." in text(csrf_client.get("/billing/profiles/"))
     with app.app_context():
         assert rules.default_profile().id == profile_id
 
 
-def test_make_default_without_javascript_redirects_with_a_flash(csrf_client, app):
-    profile_id = make_profile(app)
-    response = post(csrf_client, f"/billing/profiles/{profile_id}/default", {})
-    assert response.status_code == 303 and response.headers["Location"] == "/billing/profiles/"
-    assert "“Europe” is now the default billing profile." in text(csrf_client.get("/billing/profiles/"))
+def test_a_viewer_sees_no_profile_actions(client_as, app):
+    make_profile(app)
+    page = text(client_as("viewer").get("/billing/profiles/"))
+    assert "Europe" in page
+    for action in ("Make default", "Edit", "Delete", "New billing profile"):
+        assert action not in page
 
 
-def test_make_default_is_a_post_only(client, app):
-    assert client.get(f"/billing/profiles/{make_profile(app)}/default").status_code == 405
+def test_the_default_checkbox_says_whom_it_moves(client, app):
+    follower(app, "Acme")
+    assert "ticking this moves 1 customer to this profile" in text(client.get("/billing/profiles/new"))
 
 
 def test_deleting_the_default_is_refused_with_its_reason(csrf_client, app):

@@ -118,9 +118,9 @@ def test_the_list_shows_and_filters_by_the_effective_profile(client, app, stripe
     page = client.get("/customers/").text
     cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
     rows = {row.split()[0]: row for row in cells[1:]}  # by the customer's name, after the header row
-    # Each row names the profile that bills that customer (the filter's options name them all).
+    # A row names the profile it is pinned to; the default is not repeated on every other row.
     assert "Stripe EU billing profile (pinned)" in rows["Pinned"]
-    assert "Default billing profile" in rows["Follows"] and "pinned" not in rows["Follows"]
+    assert "Default billing profile" not in rows["Follows"] and "pinned" not in rows["Follows"]
     filtered = client.get(f"/customers/?billing_profile={stripe[1]}")
     assert "1–1 of 1 customer" in text(filtered) and "Pinned" in text(filtered)
     assert f'<option value="{stripe[1]}" selected>' in filtered.text
@@ -171,7 +171,11 @@ def test_set_change_and_clear_a_stripe_customer_id_without_javascript(csrf_clien
     post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], "cus_Second2", "pm_Card1", version))
     assert 'value="cus_Second2"' in csrf_client.get(f"/customers/{customer}").text
     version = editor_version(csrf_client, customer, stripe[0])
-    cleared = post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], version=version, action="clear"))
+    # Clearing asks first; its button posts again, confirmed.
+    asked = post(csrf_client, app_url(customer, stripe[0]), stripe_data(stripe[0], version=version, action="clear"))
+    assert asked.status_code == 200 and "Remove the Stripe EU data of" in text(asked)
+    confirmed = stripe_data(stripe[0], version=version, action="clear", confirmed="1")
+    cleared = post(csrf_client, app_url(customer, stripe[0]), confirmed)
     assert cleared.status_code == 303
     page = csrf_client.get(f"/customers/{customer}")
     # Gone from the form (the History section still tells what it was).

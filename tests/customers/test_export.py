@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -12,7 +13,7 @@ from app.common import Address
 from app.customers import lifecycle, listing
 from app.customers.listing import CustomerFilters
 from app.plans import rules as plan_rules
-from tests.helpers import make, problem_fields
+from tests.helpers import field_errors, make, post, problem_fields, text
 
 URL = "/api/v1/customers/export"
 
@@ -70,9 +71,9 @@ def test_the_plan_and_the_default_profile(app, client):
 
 
 def test_a_spreadsheet_never_runs_a_cell(app, client):
-    make(app, name="=HYPERLINK(\"http://evil.example\")", key="+1", metadata={"note": "@SUM(A1)"})
+    make(app, name='=HYPERLINK("http://evil.example")', key="+1", metadata={"note": "@SUM(A1)"})
     [row] = table(client.get(URL, query_string={"metadataKey": "note"}))
-    assert row["name"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert row["name"] == '\'=HYPERLINK("http://evil.example")'
     assert row["key"] == "'+1"
     assert row["metadata.note"] == "'@SUM(A1)"
 
@@ -137,3 +138,54 @@ def test_the_walk_reaches_every_row_once_in_the_lists_order(app, order_by, desce
         whole = listing.list_customers(filters, 1, 100, order_by, descending)
         walked = [i for batch in listing.walk_ids(filters, order_by, descending, batch=2) for i in batch]
         assert walked == [c.id for c in whole.items]
+
+
+# --- The console's Export, from the list ----------------------------------------------------------
+
+
+def test_the_console_exports_the_list_as_it_is_on_screen(app, client, csrf_client):
+    for name, key, currency in [("Bravo", "b", "EUR"), ("alpha", "a", "EUR"), ("Charlie", "c", "USD")]:
+        make(app, name=name, key=key, currency=currency, metadata={"tier": name.lower()})
+    page = client.get("/customers/export", query_string={"currency": "EUR", "sort": "-name"})
+    assert page.status_code == 200
+    assert "2 customers match" in text(page) and "currency EUR" in text(page)
+    response = post(
+        csrf_client,
+        "/customers/export?currency=EUR&sort=-name",
+        {"format": "csv", "metadata_keys": "tier, region"},
+    )
+    rows = table(response)
+    assert [r["name"] for r in rows] == ["Bravo", "alpha"]
+    assert [r["metadata.tier"] for r in rows] == ["bravo", "alpha"] and rows[0]["metadata.region"] == ""
+
+
+def test_a_large_console_export_runs_as_a_job(app, client, csrf_client):
+    app.config["EXPORT_INLINE_ROWS"] = 2
+    for i in range(3):
+        make(app, name=f"Customer {i}", key=f"k{i}")
+    response = post(csrf_client, "/customers/export", {"format": "jsonl"})
+    assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+    job_page = client.get(response.headers["Location"])
+    assert "Export of 3 customers (JSON Lines)" in text(job_page) and "Done" in text(job_page)
+    download = client.get(response.headers["Location"] + "/download")
+    assert [json.loads(line)["name"] for line in download.get_data(as_text=True).splitlines()] == [
+        "Customer 0",
+        "Customer 1",
+        "Customer 2",
+    ]
+
+
+def test_bad_metadata_columns_are_shown_beside_the_field_and_kept(csrf_client):
+    response = post(csrf_client, "/customers/export", {"format": "csv", "metadata_keys": "tier, a\u200bb"})
+    assert response.status_code == 422
+    assert "Metadata key" in " ".join(field_errors(response))
+    assert 'value="tier, a\u200bb"' in response.text
+
+
+def test_viewers_may_export_from_the_console(app, client_as):
+    make(app)
+    viewer = client_as("viewer")
+    page = viewer.get("/customers/export")
+    assert page.status_code == 200
+    viewer.token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert table(post(viewer, "/customers/export", {"format": "csv"}))[0]["name"] == "Acme"

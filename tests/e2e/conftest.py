@@ -25,10 +25,15 @@ def console(app, live_server, page):
 
 def log_in_browser(app, page, url: str, operator_id: str) -> None:
     """Give the browser the session cookie a login would have set (the login form has its own tests)."""
+    page.context.add_cookies([session_cookie(app, url, operator_id)])
+
+
+def session_cookie(app, url: str, operator_id: str) -> dict:
+    """A new console session of the operator, as the cookie a browser context takes (add_cookies)."""
     with app.app_context():
         secret = auth_rules.start_session(operator_id, "playwright", "127.0.0.1")
     cookie = app.session_interface.get_signing_serializer(app).dumps({"sid": secret})
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": url}])
+    return {"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": url}
 
 
 @pytest.fixture

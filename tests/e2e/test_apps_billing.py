@@ -44,24 +44,31 @@ def test_install_stripe_and_see_only_the_masked_key(console, page):
     assert KEY not in page.content()
 
 
-def test_create_a_profile_on_stripe_and_make_it_the_default(console, page, app):
+def make_default(page, name: str, moves: str):
+    """Make a profile the default from the list, through its confirmation page."""
+    page.get_by_role("link", name=f"Make {name} the default").click()
+    expect(page.locator("#consequence")).to_contain_text(f"This moves {moves} to {name}")
+    page.get_by_role("button", name=f"Make {name} the default").click()
+
+
+def test_create_a_profile_on_stripe_and_make_it_the_default(console, page, app, make_customer):
     install_stripe(page, console)
     create_profile_on_stripe(page, console)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Make Stripe Europe the default").click()
-    expect(page.locator("#profiles")).to_contain_text("“Stripe Europe” is now the default billing profile.")
+    make_customer(name="Follows the default", key="follower")
+    make_default(page, "Stripe Europe", "1 customer")
+    expect(page.get_by_role("status").first).to_contain_text("“Stripe Europe” is now the default billing profile.")
     expect(page.get_by_role("row", name=re.compile("Stripe Europe"))).to_contain_text("default")
     with app.app_context():
         profile = rules.default_profile()
         assert profile.name == "Stripe Europe" and profile.invoicing_due_after == "P45D"
 
 
-def test_dismissing_the_confirmation_changes_nothing(console, page, app):
+def test_keeping_the_default_on_the_confirmation_changes_nothing(console, page, app):
     install_stripe(page, console)
     page.goto(f"{console}/billing/profiles/")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name="Make Default billing profile the default").click()
-    page.wait_for_timeout(300)
+    page.get_by_role("link", name="Make Default billing profile the default").click()
+    page.get_by_role("link", name="Keep Stripe EU billing profile").click()
+    expect(page).to_have_title(re.compile("Billing profiles"))
     with app.app_context():
         assert rules.default_profile().name == "Stripe EU billing profile"
 
@@ -70,7 +77,7 @@ def test_dismissing_the_confirmation_changes_nothing(console, page, app):
 def test_make_default_with_javascript_off(console, page, app):
     install_stripe(page, console)
     page.get_by_role("link", name="Billing profiles").click()
-    page.get_by_role("button", name="Make Default billing profile the default").click()
+    make_default(page, "Default billing profile", "0 customers")
     expect(page.get_by_role("status").first).to_contain_text("“Default billing profile” is now the default")
     with app.app_context():
         assert rules.default_profile().name == "Default billing profile"
@@ -79,9 +86,8 @@ def test_make_default_with_javascript_off(console, page, app):
 def test_try_to_delete_the_default_profile_and_read_why_not(console, page):
     install_stripe(page, console)
     create_profile_on_stripe(page, console)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Make Stripe Europe the default").click()
-    expect(page.locator("#profiles")).to_contain_text("is now the default")
+    make_default(page, "Stripe Europe", "0 customers")
+    expect(page.get_by_role("status").first).to_contain_text("is now the default")
     page.get_by_role("link", name="Delete Stripe Europe").click()
     page.get_by_role("button", name="Delete this profile").click()
     alert = page.get_by_role("alert")
@@ -118,6 +124,7 @@ def test_every_new_page_passes_axe(console, page, app, assert_accessible):
         stripe = app_rules.install("stripe", name="Stripe EU", api_key=KEY)[0]
         stripe_id = stripe.id
         profile_id = rules.live_profiles_using(stripe_id)[0].id
+        sandbox_profile_id = next(p.id for p in rules.live_profiles() if not p.is_default)
     for path in [
         "/apps/",
         "/apps/install/stripe",
@@ -127,6 +134,7 @@ def test_every_new_page_passes_axe(console, page, app, assert_accessible):
         "/billing/profiles/",
         "/billing/profiles/new",
         f"/billing/profiles/{profile_id}/edit",
+        f"/billing/profiles/{sandbox_profile_id}/default",
         f"/billing/profiles/{profile_id}/delete",
     ]:
         page.goto(f"{console}{path}")

@@ -66,6 +66,9 @@ def set_change_and_clear(page, console, customer, app_id):
 
     with page.expect_response(_app_data_post):
         page.locator(f"#app-{app_id}").get_by_role("button", name="Clear Stripe EU data").click()
+    expect(page.get_by_text("Remove the Stripe EU data of")).to_be_visible()  # asked first
+    with page.expect_response(_app_data_post):
+        page.locator(f"#app-{app_id}").get_by_role("button", name="Remove Stripe EU data").click()
     expect(page.get_by_role("status").filter(has_text="Stripe EU data removed.")).to_be_visible()
     expect(page.locator(f"#app-{app_id}").get_by_label("Stripe customer id")).to_have_value("")
     expect(page.locator(f"#app-{app_id}").get_by_role("button", name="Clear Stripe EU data")).to_have_count(0)

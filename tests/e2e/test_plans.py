@@ -9,7 +9,6 @@ from app.plans import rules
 from app.plans.rules import PlanInput
 
 NO_JS = pytest.mark.browser_context_args(java_script_enabled=False)
-REFUSAL = 'Plan "Pro US" (pro_usd) is priced in USD, but customer "Acme" pays in EUR'
 
 
 @pytest.fixture
@@ -60,51 +59,70 @@ def test_create_a_plan(console, page):
     page.get_by_role("link", name="New plan").click()
     expect(page).to_have_title(re.compile("New plan"))
     page.get_by_label("Name").fill("Pro")
-    page.get_by_label("Key").fill("pro_eur")
+    page.get_by_label("Key", exact=True).fill("pro_eur")
     page.get_by_label("Currency").select_option(label="EUR — Euro")
     page.get_by_label("Amount").fill("49.999")
     page.get_by_label("Billing period").select_option(label="Every 3 months (P3M)")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#amount-error")).to_have_text('A price in EUR has at most 2 decimals; "49.999" has 3.')
-    expect(page.get_by_label("Key")).to_have_value("pro_eur")
+    expect(page.get_by_label("Key", exact=True)).to_have_value("pro_eur")
     page.get_by_label("Amount").fill("49.90")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Pro")
-    expect(page.get_by_role("region", name="Details")).to_contain_text("49.90 EUR per 3 months")
+    expect(page.get_by_role("region", name="Details")).to_contain_text("€49.90 every 3 months")
 
 
 def test_subscribe_a_eur_customer_to_a_eur_plan(console, page, eur_customer_and_plans):
-    subscribe_to(page, console, eur_customer_and_plans, "Pro — 49.00 EUR per month")
+    subscribe_to(page, console, eur_customer_and_plans, "Pro — €49.00 monthly")
     expect(page.get_by_role("status").first).to_contain_text("“Acme” is now subscribed to Pro.")
     section = page.get_by_role("region", name="Subscription")
-    expect(section).to_contain_text("Subscribed to Pro (pro_eur), 49.00 EUR per month")
+    expect(section).to_contain_text("Subscribed to Pro (pro_eur), €49.00 monthly")
     expect(section.get_by_role("link", name="Cancel subscription")).to_be_visible()
 
 
-def test_a_usd_plan_is_refused_with_the_message_in_place(console, page, eur_customer_and_plans):
-    subscribe_to(page, console, eur_customer_and_plans, "Pro US — 59.00 USD per month (not in EUR)")
-    expect(page.locator("#plan-error")).to_contain_text(REFUSAL)
-    expect(page).to_have_url(f"{console}/customers/{eur_customer_and_plans}")  # swapped in place
-    expect(page.get_by_label("Plan")).to_have_value("pro_usd")
-    expect(page.get_by_label("Plan")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Plan").select_option(label="Pro — 49.00 EUR per month")
+def plan_options(page) -> list[str]:
+    return page.get_by_label("Plan").locator("option").all_inner_texts()
+
+
+def test_only_plans_in_the_customers_currency_are_offered_and_a_refusal_shows_in_place(
+    console, page, app, eur_customer_and_plans
+):
+    page.goto(f"{console}/customers/{eur_customer_and_plans}")
+    assert plan_options(page) == ["Choose a plan", "Pro — €49.00 monthly"]  # not the USD plan
+    page.get_by_label("Plan").select_option(label="Pro — €49.00 monthly")
+    with app.app_context():
+        rules.delete_plan("pro_eur")  # meanwhile
     page.get_by_role("button", name="Subscribe").click()
-    expect(page.get_by_role("region", name="Subscription")).to_contain_text("Subscribed to Pro")
+    expect(page.locator("#plan-error")).to_contain_text('No live plan has the key "pro_eur"')
+    expect(page).to_have_url(f"{console}/customers/{eur_customer_and_plans}")  # swapped in place
+    expect(page.get_by_label("Plan")).to_have_attribute("aria-invalid", "true")
 
 
 @NO_JS
 def test_subscribe_and_be_refused_with_javascript_off(console, page, eur_customer_and_plans):
-    subscribe_to(page, console, eur_customer_and_plans, "Pro US — 59.00 USD per month (not in EUR)")
-    expect(page.locator("#plan-error")).to_contain_text(REFUSAL)
-    expect(page.get_by_label("Plan")).to_have_value("pro_usd")
-    page.get_by_label("Plan").select_option(label="Pro — 49.00 EUR per month")
+    page.goto(f"{console}/customers/{eur_customer_and_plans}")
+    assert plan_options(page) == ["Choose a plan", "Pro — €49.00 monthly"]
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.locator("#plan-error")).to_contain_text("Choose a plan.")
+    page.get_by_label("Plan").select_option(label="Pro — €49.00 monthly")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme")
     expect(page.get_by_role("region", name="Subscription")).to_contain_text("Subscribed to Pro")
 
 
+def test_without_a_plan_in_its_currency_a_customer_is_told_so_with_a_link(console, page, make_plan, make_customer):
+    make_plan(key="pro_usd", name="Pro US", currency="USD", amount="59.00")
+    customer_id = make_customer(name="Acme", key="acme", currency="EUR")
+    page.goto(f"{console}/customers/{customer_id}")
+    section = page.get_by_role("region", name="Subscription")
+    expect(section.locator("#no-plan")).to_have_text("No plan in EUR yet: create one to subscribe Acme to it.")
+    expect(section.get_by_label("Plan")).to_have_count(0)
+    section.get_by_role("link", name="create one").click()
+    expect(page).to_have_title(re.compile("New plan"))
+
+
 def test_delete_the_subscribed_customer_read_why_not_then_cancel_and_delete(console, page, eur_customer_and_plans):
-    subscribed_to(page, console, eur_customer_and_plans, "Pro — 49.00 EUR per month")
+    subscribed_to(page, console, eur_customer_and_plans, "Pro — €49.00 monthly")
     page.get_by_role("link", name="Delete").click()
     reason = page.locator("#cannot-delete")
     expect(reason).to_contain_text("Acme cannot be deleted while it has an active subscription, to Pro")
@@ -122,7 +140,7 @@ def test_delete_the_subscribed_customer_read_why_not_then_cancel_and_delete(cons
 
 @NO_JS
 def test_cancel_then_delete_with_javascript_off(console, page, eur_customer_and_plans):
-    subscribed_to(page, console, eur_customer_and_plans, "Pro — 49.00 EUR per month")
+    subscribed_to(page, console, eur_customer_and_plans, "Pro — €49.00 monthly")
     page.get_by_role("link", name="Cancel subscription").click()
     page.get_by_role("button", name="Cancel the subscription").click()
     page.get_by_role("link", name="Delete").click()
@@ -132,9 +150,9 @@ def test_cancel_then_delete_with_javascript_off(console, page, eur_customer_and_
 
 def test_change_plan_and_see_the_history(console, page, eur_customer_and_plans, make_plan):
     make_plan(key="team_eur", name="Team", amount="990", cadence="P1Y")
-    subscribed_to(page, console, eur_customer_and_plans, "Pro — 49.00 EUR per month")
+    subscribed_to(page, console, eur_customer_and_plans, "Pro — €49.00 monthly")
     page.get_by_role("link", name="Change plan").click()
-    page.get_by_label("New plan").select_option(label="Team — 990.00 EUR per year")
+    page.get_by_label("New plan").select_option(label="Team — €990.00 yearly")
     page.get_by_role("button", name="Change plan").click()
     expect(page.get_by_role("status").first).to_contain_text("moved from Pro to Team")
     history = page.get_by_role("table", name=re.compile("Subscriptions of Acme"))
@@ -187,7 +205,8 @@ def test_every_plans_page_passes_axe(console, page, make_customer, make_plan, su
     ]:
         page.goto(f"{console}{path}")
         assert_accessible(page)
-    subscribe_to(page, console, customer_id, "Pro US — 59.00 USD per month (not in EUR)")
+    page.goto(f"{console}/customers/{customer_id}")
+    page.get_by_role("button", name="Subscribe").click()
     expect(page.locator("#plan-error")).to_be_visible()
     assert_accessible(page)  # the refusal in place
     page.goto(f"{console}/plans/new")

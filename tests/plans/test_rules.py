@@ -97,7 +97,7 @@ def test_cadences_read_as_words(cadence, words):
 
 
 def test_price_text_says_amount_currency_and_cadence():
-    assert plan(amount="49", cadence="p3m").price_text == "49.00 EUR per 3 months"
+    assert plan(amount="49", cadence="p3m").price_text == "€49.00 every 3 months"
 
 
 # --- Plans ------------------------------------------------------------------------------------

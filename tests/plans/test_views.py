@@ -47,8 +47,8 @@ def test_plans_list_empty_then_with_prices_and_counts(client, app):
     make_plan(app, key="yen", currency="JPY", amount="5000", name="Yen plan")
     subscribe(app, "pro", make_customer(app))
     shown = text(client.get("/plans/"))
-    assert "49.50 EUR per month" in shown and "5000 JPY per month" in shown
-    assert re.search(r"Pro pro 49.50 EUR per month 1 ", shown)
+    assert "€49.50 monthly" in shown and "¥5,000 monthly" in shown
+    assert re.search(r"Pro pro €49.50 monthly 1 ", shown)
 
 
 def test_create_a_plan_from_the_form(csrf_client):
@@ -56,7 +56,7 @@ def test_create_a_plan_from_the_form(csrf_client):
     response = post(csrf_client, "/plans/new", {**data, "description": "For teams", "action": "save"})
     assert response.status_code == 303
     page = text(csrf_client.get(response.headers["Location"]))
-    assert "Plan “Pro” saved." in page and "49.90 EUR per 3 months" in page and "For teams" in page
+    assert "Plan “Pro” saved." in page and "€49.90 every 3 months" in page and "For teams" in page
     again = post(csrf_client, "/plans/new", {**data, "key": "pro_2", "action": "save_add"})
     assert again.status_code == 303 and again.headers["Location"].endswith("/plans/new")
 
@@ -101,7 +101,7 @@ def test_edit_a_plan_but_not_its_key_or_currency(csrf_client, app):
         {"name": "Pro+", "amount": "59", "billing_cadence": "P1Y", "version": "1"},
     )
     assert saved.status_code == 303
-    assert "59.00 EUR per year" in text(csrf_client.get(f"/plans/{plan_id}"))
+    assert "€59.00 yearly" in text(csrf_client.get(f"/plans/{plan_id}"))
     stale = post(
         csrf_client, f"/plans/{plan_id}/edit", {"name": "Mine", "amount": "1", "billing_cadence": "P1M", "version": "1"}
     )
@@ -132,25 +132,69 @@ def test_delete_a_plan_or_read_why_not(csrf_client, app):
 # --- Subscribing from the customer page --------------------------------------------------------
 
 
-def test_the_customer_page_offers_plans_its_currency_first(client, app):
+def test_the_customer_page_offers_only_plans_in_its_currency(client, app):
     make_plan(app, key="pro_usd", currency="USD", name="Pro US")
     make_plan(app, key="pro", currency="EUR", name="Pro")
     customer_id = make_customer(app, currency="EUR")
     page = client.get(f"/customers/{customer_id}")
     options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', page.text)
-    assert [value for value, _ in options if value in ("pro", "pro_usd")] == ["pro", "pro_usd"]
-    assert ("pro_usd", "Pro US — 49.00 USD per month (not in EUR)") in [(v, unescape(t)) for v, t in options]
-    assert "only plans in EUR can be chosen" in text(page)
+    assert [(v, unescape(t)) for v, t in options if v in ("pro", "pro_usd")] == [("pro", "Pro — €49.00 monthly")]
+    assert "these are the plans in EUR" in text(page)
+    subscribe_page = client.get(f"/customers/{customer_id}/subscribe").text
+    assert 'value="pro"' in subscribe_page and 'value="pro_usd"' not in subscribe_page
+
+
+def test_a_customer_without_a_currency_is_offered_every_plan(client, app):
+    make_plan(app, key="pro_usd", currency="USD", name="Pro US")
+    make_plan(app, key="pro", currency="EUR", name="Pro")
+    customer_id = make_customer(app, currency=None)
+    page = client.get(f"/customers/{customer_id}").text
+    assert 'value="pro"' in page and 'value="pro_usd"' in page
+
+
+def test_without_a_plan_in_its_currency_the_page_says_so_with_a_link(client, client_as, app):
+    make_plan(app, key="pro_usd", currency="USD", name="Pro US")
+    customer_id = make_customer(app, currency="EUR")
+    page = client.get(f"/customers/{customer_id}")
+    assert "No plan in EUR yet: create one to subscribe Acme to it." in text(page)
+    assert 'href="/plans/new"' in page.text and 'id="subscribe-form"' not in page.text
+    assert "No plan in EUR yet" in text(client.get(f"/customers/{customer_id}/subscribe"))
+    # An editor, who cannot create plans, is told without the link.
+    editor = text(client_as("editor").get(f"/customers/{customer_id}"))
+    assert "No plan in EUR yet." in editor
+
+
+def test_change_plan_is_offered_only_with_another_plan_in_the_currency(client, app):
+    make_plan(app, key="pro", currency="EUR", name="Pro")
+    make_plan(app, key="pro_usd", currency="USD", name="Pro US")
+    customer_id = make_customer(app, currency="EUR")
+    subscription_id = subscribe(app, "pro", customer_id)
+    page = text(client.get(f"/customers/{customer_id}"))
+    assert "Change plan" not in page and "No other plan in EUR yet: create one" in page
+    assert "Change plan" not in text(client.get(f"/subscriptions/{subscription_id}"))
+    change = client.get(f"/subscriptions/{subscription_id}/change")
+    assert "There is no other plan in EUR yet" in text(change) and 'value="pro_usd"' not in change.text
+    make_plan(app, key="team", currency="EUR", name="Team")
+    assert "Change plan" in text(client.get(f"/customers/{customer_id}"))
+    assert "Change plan" in text(client.get(f"/subscriptions/{subscription_id}"))
+
+
+def test_a_viewer_is_offered_no_subscribe_form(client_as, app):
+    make_plan(app, key="pro", currency="EUR", name="Pro")
+    customer_id = make_customer(app, currency="EUR")
+    page = client_as("viewer").get(f"/customers/{customer_id}")
+    assert 'id="subscribe-form"' not in page.text and "No active subscription." in text(page)
 
 
 def test_subscribe_from_the_customer_page(csrf_client, app):
     make_plan(app, key="pro", name="Pro")
+    make_plan(app, key="team", name="Team")  # another plan in EUR, to change to
     customer_id = make_customer(app, currency="EUR", name="Acme")
     response = post(csrf_client, f"/customers/{customer_id}/subscribe", {"plan": "pro"})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/customers/{customer_id}")
     page = csrf_client.get(f"/customers/{customer_id}")
     shown = text(page)
-    assert "“Acme” is now subscribed to Pro." in shown and "Subscribed to Pro ( pro ), 49.00 EUR per month" in shown
+    assert "“Acme” is now subscribed to Pro." in shown and "Subscribed to Pro ( pro ), €49.00 monthly" in shown
     assert "Change plan" in shown and "Cancel subscription" in shown and 'id="subscribe-form"' not in page.text
 
 
@@ -160,7 +204,7 @@ def test_another_currency_is_refused_beside_the_plan_field(csrf_client, app):
     page = post(csrf_client, f"/customers/{customer_id}/subscribe", {"plan": "pro_usd"})
     assert page.status_code == 422 and "<html" in page.text
     message = 'Plan "Pro US" (pro_usd) is priced in USD, but customer "Acme" pays in EUR'
-    assert any(message in e for e in field_errors(page)) and '<option selected value="pro_usd">' in page.text
+    assert any(message in e for e in field_errors(page))  # a post the page never offered, refused all the same
     partial = post(
         csrf_client,
         f"/customers/{customer_id}/subscribe",
@@ -189,7 +233,9 @@ def test_a_successful_htmx_subscribe_redirects_the_whole_page(csrf_client, app):
 
 def test_no_plan_chosen_and_no_plans_at_all(csrf_client, app):
     customer_id = make_customer(app)
-    assert "No plans yet" in text(csrf_client.get(f"/customers/{customer_id}"))
+    assert "No plan in EUR yet: create one to subscribe Acme to it" in text(
+        csrf_client.get(f"/customers/{customer_id}")
+    )
     make_plan(app)
     response = post(csrf_client, f"/customers/{customer_id}/subscribe", {"plan": ""})
     assert response.status_code == 422 and "Choose a plan." in field_errors(response)
@@ -227,7 +273,7 @@ def test_change_plan_page(csrf_client, app):
         rules.delete_plan("basic")
         rules.delete_plan("pro_usd")
         current_id = rules.active_subscription(customer_id).id
-    assert "There is no other plan yet" in text(csrf_client.get(f"/subscriptions/{current_id}/change"))
+    assert "There is no other plan in EUR yet" in text(csrf_client.get(f"/subscriptions/{current_id}/change"))
     ended = csrf_client.get(f"/subscriptions/{subscription_id}/change")
     assert ended.status_code == 303 and ended.headers["Location"].endswith(f"/subscriptions/{subscription_id}")
 
@@ -291,7 +337,8 @@ def test_customers_list_shows_and_filters_by_plan_without_a_query_per_row(client
         if i % 2:
             subscribe(app, "pro" if i < 4 else "basic", customer_id)
     page = text(client.get("/customers/"))
-    assert "Customer 1 c1 EUR Pro" in page and "Customer 5 c5 EUR Basic" in page
+    # (each row: name, its copy button, key, its copy button, no subjects, currency, plan)
+    assert "Customer 1 Copy id c1 Copy — EUR Pro" in page and "Customer 5 Copy id c5 Copy — EUR Basic" in page
     assert "1–2 of 2" in text(client.get("/customers/?plan=pro"))
     assert "Customer 5" in text(client.get("/customers/?plan=basic", headers={**HTMX, "HX-Target": "results"}))
 

@@ -1,0 +1,42 @@
+"""The Jobs page: an operator's background jobs, each with its progress and then its file or its error."""
+
+from flask import Blueprint, Response, g, stream_with_context
+
+from app.jobs import rules
+from app.pages import page_or_fragment
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+NAV = ("jobs.index", "Jobs")
+
+
+def _viewer() -> tuple[str, bool]:
+    return g.operator.id, g.operator.role == "admin"
+
+
+@bp.get("/")
+def index():
+    jobs = rules.recent(*_viewer())
+    return page_or_fragment("jobs/list.html", {"jobs": "jobs/_table.html"}, jobs=jobs)
+
+
+@bp.get("/<job_id>")
+def show(job_id: str):
+    job = rules.get(job_id, *_viewer())
+    return page_or_fragment("jobs/show.html", {"job": "jobs/_job.html"}, job=job)
+
+
+@bp.get("/<job_id>/download")
+def download(job_id: str):
+    job = rules.get(job_id, *_viewer())
+    if job.status != "succeeded" or not job.file_name:
+        return page_or_fragment("jobs/show.html", None, 409, job=job)
+    return Response(
+        stream_with_context(rules.file_chunks(job)),
+        mimetype=(job.file_type or "application/octet-stream").split(";")[0],
+        headers={
+            "Content-Disposition": f'attachment; filename="{job.file_name}"',
+            "Content-Length": str(job.file_size),
+            "Cache-Control": "no-store",
+        },
+    )
