@@ -186,6 +186,15 @@ def test_a_viewer_is_offered_no_subscribe_form(client_as, app):
     assert 'id="subscribe-form"' not in page.text and "No active subscription." in text(page)
 
 
+def test_a_viewer_is_offered_no_plan_changes(client, client_as, app):
+    plan = make_plan(app, key="pro", currency="EUR", name="Pro")
+    viewer = client_as("viewer")
+    for url in ("/plans/", f"/plans/{plan}"):
+        page = text(viewer.get(url))
+        assert "New plan" not in page and "Edit" not in page and "Delete" not in page
+    assert "New plan" in text(client.get("/plans/")) and "Delete" in text(client.get(f"/plans/{plan}"))
+
+
 def test_subscribe_from_the_customer_page(csrf_client, app):
     make_plan(app, key="pro", name="Pro")
     make_plan(app, key="team", name="Team")  # another plan in EUR, to change to
