@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from flask.globals import request_ctx
 from flask.templating import Environment
 from flask_wtf.csrf import CSRFError
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # transaction out (PostgreSQL), then the gate (a refused request gets no further), then the CSRF
     # check of the forms.
     app.before_request(_refuse_bad_host)
+    app.before_request(_allow_large_upload)
     app.before_request(_refuse_cut_body)
     apps.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.apps import views as apps_views
     from app.auth import views as auth_views
     from app.billing import views as billing_views
+    from app.customers import import_views
     from app.customers import views as customers_views
     from app.history import views as history_views
     from app.jobs import views as jobs_views
@@ -84,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     console = [customers_views, plans_views, billing_views, apps_views, history_views, jobs_views]
     for area in console:
         app.register_blueprint(area.bp)
+    app.register_blueprint(import_views.bp)  # the customers area's, without a place in the navigation
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["nav_items"] = [area.NAV for area in console] + auth_views.NAV
 
@@ -105,6 +108,17 @@ def _refuse_bad_host():
     if _wants_problem_json():
         return problem_response(problem)
     return Response(problem.detail, status=400, mimetype="text/plain")
+
+
+# The pages that take a file larger than MAX_CONTENT_LENGTH, and the setting of their limit.
+LARGE_UPLOADS = {"imports.start_check": "IMPORT_MAX_BYTES"}
+
+
+def _allow_large_upload() -> None:
+    """Raise the body limit for a page that takes a file (before anything reads the body)."""
+    setting = LARGE_UPLOADS.get(request.endpoint or "")
+    if setting is not None:
+        request.max_content_length = current_app.config[setting]
 
 
 def _refuse_cut_body() -> None:

@@ -42,6 +42,12 @@ class Defaults:
     CUSTOMERS_PAGE_SIZES = (20, 50, 100, 200)
     # An export of more customers than this runs as a background job (the Jobs page), not in the request.
     EXPORT_INLINE_ROWS = 5_000
+    # Imports: the largest file taken (about a million customers of a dozen columns fits); files
+    # up to IMPORT_INLINE_BYTES are checked in the request, larger ones by the worker; up to
+    # IMPORT_ATOMIC_ROWS rows an import writes all or nothing, beyond in batches it can resume.
+    IMPORT_MAX_BYTES = 512 * 1024 * 1024
+    IMPORT_INLINE_BYTES = 1024 * 1024
+    IMPORT_ATOMIC_ROWS = 10_000
     # A running job that has written no progress for this long lost its worker, and is reported failed.
     JOBS_HEARTBEAT_SECONDS = 120
     # Tests: run each job at once, inside the request that starts it (no worker).

@@ -117,6 +117,17 @@ def plural(n, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def size(n: int) -> str:
+    """A file's size as people read it: "812 bytes", "4.2 MB", "2.0 GB" (powers of 1,000)."""
+    if n < 1000:
+        return plural(n, "byte")
+    for unit in ("kB", "MB", "GB", "TB"):
+        n /= 1000
+        if n < 1000 or unit == "TB":
+            return f"{n:,.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
 def utc_text(moment: datetime) -> str:
     """ "2026-12-01 19:59:27 UTC": to the second, in UTC, and saying so."""
     if moment.tzinfo is not None:
@@ -149,6 +160,7 @@ FILTERS = {
     "cadence": cadence,
     "price": price,
     "plural": plural,
+    "size": size,
     "when": when,
 }
 

@@ -19,6 +19,7 @@ READ_ROLE = {
     "customers.create": "editor",
     "customers.edit": "editor",
     "customers.delete": "editor",
+    "imports": "editor",  # a viewer cannot import, so has nothing to check
     "operators": "admin",
     "tokens": "admin",
     "activity": "admin",
@@ -42,6 +43,7 @@ WRITE_ROLE = {
     "auth": "viewer",  # logging out, ending one's own other sessions
     "customers": "editor",
     "customers.export_list": "viewer",  # an export changes nothing (see the README's Export)
+    "imports": "editor",
     "customers_api": "editor",
     "apps_api": "admin",
     "billing_api": "admin",

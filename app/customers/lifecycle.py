@@ -21,11 +21,11 @@ from app.store import unit_of_work
 def replace(id_or_key: str, data: CustomerInput, expected_version: int | None = None) -> Customer:
     """The customer rules' replace, with the currency held fixed while a subscription is active."""
     customer = rules.get(id_or_key)
-    locked = _currency_lock(customer, rules.normalised_currency(data.currency))
+    locked = currency_lock(customer, rules.normalised_currency(data.currency))
     return rules.replace(customer.id, data, expected_version, locked)
 
 
-def _currency_lock(customer: Customer, currency: str | None) -> list[FieldError]:
+def currency_lock(customer: Customer, currency: str | None) -> list[FieldError]:
     """SPEC §5: while a subscription is active, the customer's currency cannot change.
 
     Subscribing writes the customer row too, so a subscription started after this check makes the

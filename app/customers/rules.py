@@ -161,35 +161,45 @@ def describe(customer: Customer) -> str:
     return f'"{customer.name}" ({customer.id})'
 
 
-def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | None = None) -> list[FieldError]:
-    """Which of these values another live customer already holds, or that collide with an id.
+Holders = dict[str, tuple[CustomerIdentifier, Customer]]
 
-    Used before writing, for messages that name the holder, and after the database refused a
-    write, to say why. The database's unique index is what decides; this only explains.
-    """
-    errors: list[FieldError] = []
+
+def holders(values) -> Holders:
+    """The live customers that hold these values (as key or subject key), by value: one query."""
     # Values with control characters are refused by check_text; none is held, and PostgreSQL refuses NUL.
-    wanted = {v for v in [key, *subject_keys] if v and not bad_characters(v)}
+    wanted = {v for v in values if v and not bad_characters(v)}
     if not wanted:
-        return errors
-    if customer_id is not None and bad_characters(customer_id):
-        customer_id = None  # names no customer
+        return {}
     rows = db.session.execute(
         select(CustomerIdentifier, Customer)
         .join(Customer, Customer.id == CustomerIdentifier.customer_id)
         .where(CustomerIdentifier.value.in_(wanted), CustomerIdentifier.deleted_at.is_(None))
-        .where(CustomerIdentifier.customer_id != (customer_id or ""))
     ).all()
-    holders = {ident.value: (ident, holder) for ident, holder in rows}
+    return {ident.value: (ident, holder) for ident, holder in rows}
 
-    if key and key in holders:
-        ident, holder = holders[key]
+
+def find_conflicts(
+    key: str | None, subject_keys: list[str], customer_id: str | None = None, held: Holders | None = None
+) -> list[FieldError]:
+    """Which of these values another live customer already holds, or that collide with an id.
+
+    Used before writing, for messages that name the holder, and after the database refused a
+    write, to say why. The database's unique index is what decides; this only explains. `held` is
+    `holders` of these values and maybe more, read beforehand (an import reads a batch's at once).
+    """
+    errors: list[FieldError] = []
+    if held is None:
+        held = holders([key, *subject_keys])
+    held = {value: found for value, found in held.items() if found[1].id != customer_id}
+
+    if key and key in held:
+        ident, holder = held[key]
         role = "the key" if ident.is_key else "a subject key"
         errors.append(
             FieldError("key", "conflict", f'Key "{key}" is already {role} of customer {describe(holder)}.', holder.id)
         )
-    if key in wanted:
-        same_as_id = db.session.get(Customer, key) if len(key) == 26 else None
+    if key and len(key) == 26 and not bad_characters(key):
+        same_as_id = db.session.get(Customer, key)
         if same_as_id is not None:
             errors.append(
                 FieldError(
@@ -200,8 +210,8 @@ def find_conflicts(key: str | None, subject_keys: list[str], customer_id: str | 
                 )
             )
     for i, subject in enumerate(subject_keys):
-        if subject in holders:
-            ident, holder = holders[subject]
+        if subject in held:
+            ident, holder = held[subject]
             role = "a subject key" if ident.is_subject else "the key"
             errors.append(
                 FieldError(
@@ -286,14 +296,46 @@ def create(data: CustomerInput) -> Customer:
     """Create a customer. Raises Invalid or Conflict."""
     data = _normalised(data)
     _refuse_bad_input(data, None)
+    with _saving(data.key, data.subject_keys, None):
+        return add(data)
 
+
+def add(data: CustomerInput) -> Customer:
+    """Add a new customer made of checked, normalised input (see `checked`) to the session, with its
+    history; the caller commits (create, or an import's batch)."""
     now = utcnow()
     customer = Customer(id=str(ULID()), created_at=now, updated_at=now)
     _apply(customer, data)
-    with _saving(data.key, data.subject_keys, customer.id):
-        db.session.add(customer)
-        history.record("customer", customer.id, "create", {}, snapshot(customer))
+    db.session.add(customer)
+    history.record("customer", customer.id, "create", {}, snapshot(customer))
     return customer
+
+
+def overwrite(customer: Customer, data: CustomerInput) -> None:
+    """Replace the customer's fields with checked, normalised input, with its history; the caller
+    commits (replace, or an import's batch)."""
+    before = snapshot(customer)
+    _apply(customer, data)
+    customer.updated_at = utcnow()
+    history.record("customer", customer.id, "update", before, snapshot(customer))
+
+
+def checked(data: CustomerInput) -> tuple[CustomerInput, list[FieldError]]:
+    """The input as it would be stored, and every rule it breaks (conflicts with other customers
+    are `find_conflicts`'): for an import, which checks many rows before it writes any."""
+    data = _normalised(data)
+    return data, _check(data)
+
+
+def input_of(customer: Customer) -> CustomerInput:
+    """The customer as input: what a replace that changes nothing would give."""
+    address = Address(**{attr: getattr(customer, f"address_{attr}") for attr in ADDRESS_FIELDS})
+    return CustomerInput(
+        **{name: getattr(customer, name) for name in PLAIN_FIELDS},
+        billing_address=None if address.is_empty() else address,
+        subject_keys=list(customer.subject_keys),
+        metadata=dict(customer.metadata_ or {}),
+    )
 
 
 def normalised_currency(currency: str | None) -> str | None:
@@ -315,11 +357,8 @@ def replace(
     data = _normalised(data)
     _refuse_bad_input(data, customer.id, locked)
 
-    before = snapshot(customer)
-    _apply(customer, data)
     with _saving(data.key, data.subject_keys, customer.id):
-        customer.updated_at = utcnow()
-        history.record("customer", customer.id, "update", before, snapshot(customer))
+        overwrite(customer, data)
     return customer
 
 

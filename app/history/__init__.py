@@ -2,7 +2,8 @@
 
 The rules call `record` just before they commit, so a change and its history row are written in
 the same transaction or not at all. Who made the change comes from `current_actor`, which the gate
-(app.auth) sets for each request; the rules themselves never see a request.
+(app.auth) sets for each request, and a background job for its work (with its own id, `g.job_id`,
+so that an import's changes can be found); the rules themselves never see a request.
 """
 
 from dataclasses import dataclass
@@ -76,5 +77,6 @@ def record(entity_type: str, entity_id: str, action: str, before: dict, after: d
             entity_id=entity_id,
             action=action,
             changes=changes,
+            job_id=g.get("job_id") if has_app_context() else None,
         )
     )

@@ -23,9 +23,12 @@ class Change(db.Model):
     action: Mapped[str] = mapped_column(String(16))  # create | update | delete
     # [{"field": "name", "before": "Acme", "after": "Acme Inc"}, …], only the fields that changed.
     changes: Mapped[list] = mapped_column(JSON, default=list)
+    # The background job that made the change (an import), if one did.
+    job_id: Mapped[str | None] = mapped_column(String(26))
 
     __table_args__ = (
         Index("ix_history_entity", "entity_type", "entity_id", "id"),
         Index("ix_history_at_id", "at", "id"),
         Index("ix_history_actor_name", "actor_name"),
+        Index("ix_history_job_id", "job_id", "id"),
     )

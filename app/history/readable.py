@@ -387,6 +387,7 @@ class Shown:
     subject: Named
     lines: list[Line] = field(default_factory=list)
     changes: list = field(default_factory=list)  # as recorded
+    job_id: str | None = None  # the background job (an import) that made it
 
 
 def show(changes: list[Change]) -> list[Shown]:
@@ -405,6 +406,7 @@ def show(changes: list[Change]) -> list[Shown]:
             subject=names.get(c.entity_type, c.entity_id),
             lines=lines(c, names),
             changes=list(c.changes or []),
+            job_id=c.job_id,
         )
         for c in changes
     ]

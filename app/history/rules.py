@@ -63,6 +63,7 @@ class ActivityFilters:
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
     entity_id: str | None = None
+    job_id: str | None = None  # the changes one job (an import) made
 
 
 def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
@@ -80,6 +81,8 @@ def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
             where.append(Change.entity_type == filters.entity_type)
         if filters.entity_id:
             where.append(Change.entity_id == filters.entity_id)
+    if filters.job_id:
+        where.append(Change.job_id == filters.job_id)
     if filters.actor:
         where.append(Change.actor_name.icontains(filters.actor, autoescape=True))
     if filters.since:
@@ -91,7 +94,7 @@ def _conditions(filters: ActivityFilters) -> list[ColumnElement]:
 
 def activity(filters: ActivityFilters, page: int = 1, page_size: int = 50) -> Page:
     """One page of changes, newest first."""
-    if any(bad_characters(v) for v in (filters.actor, filters.entity_id) if v):
+    if any(bad_characters(v) for v in (filters.actor, filters.entity_id, filters.job_id) if v):
         return Page([], 0, page, page_size)  # such a value matches nothing, and PostgreSQL refuses NUL
     where = _conditions(filters)
     total = db.session.scalar(select(func.count()).select_from(Change).where(*where))

@@ -5,7 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, request, url_for
 
+from app.extensions import db
 from app.history import rules
+from app.ids import is_id
+from app.jobs.models import Job
 from app.numbers import MAX_PAGE, whole_number
 from app.pages import page_or_fragment
 
@@ -51,6 +54,7 @@ def index():
         "since": request.args.get("since", "").strip(),
         "until": request.args.get("until", "").strip(),
         "entity": request.args.get("entity", "").strip(),
+        "job": request.args.get("job", "").strip(),
     }
     filters = rules.ActivityFilters(
         entity_type=state["type"] or None,
@@ -58,6 +62,7 @@ def index():
         since=_date("since", errors),
         until=_day_after(_date("until", errors)),
         entity_id=state["entity"] or None,
+        job_id=state["job"] or None,
     )
     page = rules.activity(filters, _page_arg(), PAGE_SIZE)
 
@@ -72,5 +77,6 @@ def index():
         "filtered": any(state.values()),
         "list_url": list_url,
         "entity_types": rules.ENTITY_TYPES,
+        "job": db.session.get(Job, state["job"]) if is_id(state["job"]) else None,
     }
     return page_or_fragment("history/activity.html", {"results": "history/_results.html"}, **context)

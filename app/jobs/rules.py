@@ -6,16 +6,16 @@ heartbeat stops for JOBS_HEARTBEAT_SECONDS lost its worker (killed, or its machi
 then reported as failed, not left running forever. A queued job waits for a worker, across restarts.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from ulid import ULID
 
 from app.extensions import db, utcnow
 from app.ids import is_id
-from app.jobs.models import Job, JobFileChunk
+from app.jobs.models import Job, JobFileChunk, JobInputChunk
 from app.jobs.queue import enqueue
 from app.problems import NotFound
 from app.store import unit_of_work
@@ -24,8 +24,12 @@ LOST = "Its worker stopped while it ran (restarted or killed); start it again."
 RECENT = 100  # jobs on the Jobs page
 
 
-def start(kind: str, title: str, operator_id: str, params: dict) -> Job:
-    """Record a job and queue it; it runs once this is committed."""
+def start(
+    kind: str, title: str, operator_id: str, params: dict, inputs: Iterable[bytes] = (), queue: bool = True
+) -> Job:
+    """Record a job, with the file it reads (`inputs`, in chunks), and queue it: it runs once all of
+    it is committed, so a worker never finds it without its file. Without `queue`, the caller runs
+    it (runner.run) at once, in the request: for work that takes a moment."""
     job = Job(
         id=str(ULID()),
         kind=kind,
@@ -39,7 +43,13 @@ def start(kind: str, title: str, operator_id: str, params: dict) -> Job:
     )
     with unit_of_work():
         db.session.add(job)
-    enqueue(job.id)
+        for seq, data in enumerate(inputs):
+            chunk = JobInputChunk(job_id=job.id, seq=seq, data=data)
+            db.session.add(chunk)
+            db.session.flush()
+            db.session.expunge(chunk)  # written: a large upload must not pile up in the session
+    if queue:
+        enqueue(job.id)
     return job
 
 
@@ -50,7 +60,7 @@ def _settle_lost() -> None:
         db.session.execute(
             update(Job)
             .where(Job.status == "running", Job.heartbeat_at < quiet_since)
-            .values(status="failed", error=LOST, finished_at=utcnow())
+            .values(status="failed", error=LOST, finished_at=utcnow(), file_name=None)
         )
 
 
@@ -97,34 +107,67 @@ def progress(job: Job, done: int, total: int | None = None) -> None:
         pass
 
 
-def add_file_chunk(job: Job, seq: int, data: bytes) -> None:
-    db.session.add(JobFileChunk(job_id=job.id, seq=seq, data=data))
-    job.file_size += len(data)
+def stage(job: Job, what: str, total: int | None = None) -> None:
+    """Say what the job is doing now ("Writing"), and restart its progress at 0 of `total`."""
+    job.result = {**(job.result or {}), "stage": what}
+    progress(job, 0, total)
 
 
-def finish(job: Job, file_name: str | None = None, file_type: str | None = None) -> None:
-    job.status, job.finished_at = "succeeded", utcnow()
+def name_file(job: Job, file_name: str, file_type: str) -> None:
+    """Keep the file written so far as the job's, even if it then fails."""
     job.file_name, job.file_type = file_name, file_type
     with unit_of_work():
         pass
 
 
-def fail(job_id: str, error: str) -> None:
+def add_file_chunk(job: Job, seq: int, data: bytes) -> None:
+    db.session.add(JobFileChunk(job_id=job.id, seq=seq, data=data))
+    job.file_size += len(data)
+
+
+def finish(job: Job, file_name: str | None = None, file_type: str | None = None, result: dict | None = None) -> None:
+    job.status, job.finished_at = "succeeded", utcnow()
+    job.result = result
+    job.file_name, job.file_type = file_name, file_type
+    with unit_of_work():
+        pass
+
+
+def fail(job_id: str, error: str, result: dict | None = None, keep_file: bool = False) -> None:
+    """The job failed, saying why; `result` says what it found, and its file is dropped unless
+    `keep_file` (an import's bad rows are worth having when it failed)."""
     db.session.rollback()
     with unit_of_work():
-        db.session.execute(delete(JobFileChunk).where(JobFileChunk.job_id == job_id))
+        if not keep_file:
+            db.session.execute(delete(JobFileChunk).where(JobFileChunk.job_id == job_id))
         db.session.execute(
-            update(Job).where(Job.id == job_id).values(status="failed", error=error[:2000], finished_at=utcnow())
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status="failed", error=error[:2000], finished_at=utcnow(), result=result)
         )
 
 
 def file_chunks(job: Job) -> Iterator[bytes]:
     """The job's file, a chunk at a time (one query each: a big file never sits in memory)."""
+    return _chunks(JobFileChunk, job.id)
+
+
+def input_size(job_id: str) -> int:
+    """The size in bytes of the file a job was given."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(func.length(JobInputChunk.data)), 0)).where(JobInputChunk.job_id == job_id)
+    )
+
+
+def input_chunks(job_id: str) -> Iterator[bytes]:
+    """The file a job was given (`start`'s `inputs`), a chunk at a time."""
+    return _chunks(JobInputChunk, job_id)
+
+
+def _chunks(model, job_id: str) -> Iterator[bytes]:
     seq = 0
     while True:
-        data = db.session.scalar(
-            select(JobFileChunk.data).where(JobFileChunk.job_id == job.id, JobFileChunk.seq == seq)
-        )
+        data = db.session.scalar(select(model.data).where(model.job_id == job_id, model.seq == seq))
         if data is None:
             return
         yield data

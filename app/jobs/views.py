@@ -1,6 +1,6 @@
 """The Jobs page: an operator's background jobs, each with its progress and then its file or its error."""
 
-from flask import Blueprint, Response, g, stream_with_context
+from flask import Blueprint, Response, g, redirect, stream_with_context, url_for
 
 from app.jobs import rules
 from app.pages import page_or_fragment
@@ -23,13 +23,15 @@ def index():
 @bp.get("/<job_id>")
 def show(job_id: str):
     job = rules.get(job_id, *_viewer())
+    if job.kind.startswith("import"):
+        return redirect(url_for("imports.show", job_id=job.id))  # its page says what it found
     return page_or_fragment("jobs/show.html", {"job": "jobs/_job.html"}, job=job)
 
 
 @bp.get("/<job_id>/download")
 def download(job_id: str):
     job = rules.get(job_id, *_viewer())
-    if job.status != "succeeded" or not job.file_name:
+    if not job.finished or not job.file_name:  # a failed import keeps its bad rows
         return page_or_fragment("jobs/show.html", None, 409, job=job)
     return Response(
         stream_with_context(rules.file_chunks(job)),
