@@ -86,9 +86,9 @@ ALIASES = {
             SUBJECT_KEYS: ("subject_keys", "subject_key", "subject", "subjects", "usageAttribution.subjectKeys"),
             "billingAddress.country": ("country", "country_code", "address_country"),
             "billingAddress.postalCode": ("postal_code", "postcode", "zip", "zip_code", "zipcode"),
-            "billingAddress.state": ("state", "region", "province", "county"),
+            "billingAddress.state": ("state", "province", "county"),
             "billingAddress.city": ("city", "town", "address_city"),
-            "billingAddress.line1": ("line1", "address_line1", "address1", "street", "address", "address_line_1"),
+            "billingAddress.line1": ("line1", "address_line1", "address1", "street", "address_line_1"),
             "billingAddress.line2": ("line2", "address_line2", "address2", "address_line_2"),
             "billingAddress.phoneNumber": ("phone", "phone_number", "telephone"),
             METADATA_COLUMN: ("meta",),
@@ -428,9 +428,9 @@ class _Seen:
         self._db.close()
 
 
-def check(rows: Iterable[Row], batch_rows: int = BATCH_ROWS) -> Iterator[list[Checked]]:
+def check(rows: Iterable[Row]) -> Iterator[list[Checked]]:
     """Each batch of rows, checked against the rules, the database and the rows before it."""
-    seen = _Seen()
+    batch_rows, seen = BATCH_ROWS, _Seen()
     try:
         batch: list[Row] = []
         for row in rows:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.customers import rules
+from app.customers import importing, lifecycle, rules
 from app.extensions import db
 from app.history.models import Change
 from app.jobs.models import Job
@@ -218,3 +218,55 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(app, csrf_client):
     assert "larger than the 1.0 kB an import reads" in text(response)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 0
+
+
+def test_json_lines_of_the_export_round_trip(app, csrf_client):
+    make(app, name="Zoë", key="zoe", subjects=["zoe", "zoe-2"], metadata={"tier": "gold"}, currency="EUR")
+    body = csrf_client.get("/api/v1/customers/export?format=jsonl").data
+    page = upload(csrf_client, body, "customers.jsonl")
+    assert "1 row unchanged" in text(page) and "JSON Lines" in text(page)
+
+
+def test_a_row_without_a_key_is_matched_by_its_first_subject_key(app, csrf_client):
+    make(app, name="Old Name", key=None, subjects=["sub-1", "sub-2"])
+    apply(csrf_client, upload(csrf_client, "subject_keys,name\nsub-1,New Name\n"))
+    [customer] = customers(app).values()
+    assert customer.name == "New Name" and customer.subject_keys == ["sub-1"]
+
+
+def test_a_large_file_is_written_in_batches_and_resumes_where_it_stopped(app, csrf_client, monkeypatch):
+    app.config["IMPORT_ATOMIC_ROWS"] = 2
+    monkeypatch.setattr(importing, "BATCH_ROWS", 2)
+    body = "key,name\n" + "".join(f"c{i},Customer {i}\n" for i in range(6))
+    page = upload(csrf_client, body)
+    assert "The file has more than 2 rows, so it is written in batches" in text(page)
+    make(app, name="Meanwhile", key="m", subjects=["c4"])  # row 6 (c4) fails after the check
+    stopped = apply(csrf_client, page)
+    assert "Nothing was written" in text(stopped)  # the whole file is checked again before writing
+    assert set(customers(app)) == {"m"}
+
+    calls = {"n": 0}
+    real_write = importing.write
+
+    def write_then_stop(batch):  # the worker is killed while writing the second batch
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed")
+        real_write(batch)
+
+    with app.app_context():
+        lifecycle.delete("m")
+    monkeypatch.setattr(importing, "write", write_then_stop)
+    failed = apply(csrf_client, page)
+    assert "The job failed" in text(failed)
+    assert set(customers(app)) == {"c0", "c1"}  # the first batch, whole; nothing of the second
+    monkeypatch.setattr(importing, "write", real_write)
+    done = apply(csrf_client, page)
+    assert "4 customers created" in text(done) and "2 rows unchanged" in text(done)
+    assert set(customers(app)) == {f"c{i}" for i in range(6)}
+
+
+def test_the_customer_page_says_a_change_came_from_an_import(app, csrf_client):
+    apply(csrf_client, upload(csrf_client, "key,name\nacme,Acme\n"))
+    page = text(csrf_client.get(f"/customers/{customers(app)['acme'].id}"))
+    assert "test-admin by an import" in page

@@ -28,6 +28,8 @@ from app.customers import lifecycle
 from app.customers import rules as customer_rules
 from app.customers.rules import CustomerInput
 from app.extensions import db, utcnow
+from app.jobs import rules as job_rules
+from app.jobs import runner
 from app.jobs.models import Job
 from app.plans import rules as plan_rules
 from app.plans.rules import PlanInput
@@ -64,6 +66,8 @@ class Site:
     operator: str  # the admin
     token: str
     job: str  # finished, with its file
+    import_check: str  # a check that found errors, and a column to map
+    import_done: str  # an import that wrote customers
 
 
 @pytest.fixture
@@ -117,11 +121,38 @@ def site(app) -> Site:
         )
         db.session.add(job)
         db.session.commit()
+        import_check, import_done = _imports(admin)
         ids = Site(
-            customer, unsubscribed, deleted, plan.id, subscription.id, profile, custom.id, admin, token.id, job.id
+            customer,
+            unsubscribed,
+            deleted,
+            plan.id,
+            subscription.id,
+            profile,
+            custom.id,
+            admin,
+            token.id,
+            job.id,
+            import_check,
+            import_done,
         )
     app.accounts["viewer"] = make_account(app, "viewer")
     return ids
+
+
+def _imports(operator_id: str) -> tuple[str, str]:
+    """A check of a file with errors and a column of no field, and an import that wrote customers."""
+    bad = b"key,name,email,Region\nnew-1,Initrode,not-an-email,EMEA\nacme,Acme Corporation,,EMEA\n"
+    check = job_rules.start("import_check", "Check of crm.csv", operator_id, {"fileName": "crm.csv"}, [bad], False)
+    runner.run(check.id)
+    good = b"key,name,currency\nimported-1,Imported One,EUR\nimported-2,Imported Two,EUR\n"
+    ok = job_rules.start("import_check", "Check of good.csv", operator_id, {"fileName": "good.csv"}, [good], False)
+    runner.run(ok.id)
+    ok = db.session.get(Job, ok.id)
+    params = {"file": ok.id, "fileName": "good.csv", "mapping": ok.result["mapping"], "rows": ok.result["rows"]}
+    done = job_rules.start("import", "Import of good.csv", operator_id, params, queue=False)
+    runner.run(done.id)
+    return check.id, done.id
 
 
 def search_customers(page: Page) -> None:
@@ -219,6 +250,10 @@ def visits(site: Site) -> list[Visit]:
         Visit("token-revoke", f"/tokens/{site.token}/revoke"),
         Visit("jobs", "/jobs/"),
         Visit("job", f"/jobs/{site.job}"),
+        Visit("import", "/customers/import/"),
+        Visit("import-check-errors", f"/customers/import/{site.import_check}"),
+        Visit("import-done", f"/customers/import/{site.import_done}"),
+        Visit("activity-of-an-import", f"/activity/?job={site.import_done}"),
         Visit("sessions", "/account/sessions"),
         Visit("error-404", "/customers/no-such-customer", status=404),
         Visit("error-403", "/operators/", status=403, who="viewer"),
