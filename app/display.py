@@ -118,12 +118,13 @@ def plural(n, singular: str, plural_form: str | None = None) -> str:
 
 
 def size(n: int) -> str:
-    """A file's size as people read it: "812 bytes", "4.2 MB", "2.0 GB" (powers of 1,000)."""
-    if n < 1000:
+    """A file's size as people read it: "812 bytes", "4.2 MB", "2.0 GB" (in powers of 1,024, as
+    file managers and the limits in the settings count)."""
+    if n < 1024:
         return plural(n, "byte")
-    for unit in ("kB", "MB", "GB", "TB"):
-        n /= 1000
-        if n < 1000 or unit == "TB":
+    for unit in ("KB", "MB", "GB", "TB"):
+        n /= 1024
+        if n < 1024 or unit == "TB":
             return f"{n:,.1f} {unit}"
     raise AssertionError("unreachable")
 

@@ -11,6 +11,7 @@ from app.jobs import rules as job_rules
 from app.jobs import runner
 from app.jobs.models import Job
 from app.pages import page_or_fragment
+from app.problems import NotFound
 
 bp = Blueprint("imports", __name__, url_prefix="/customers/import")
 
@@ -21,7 +22,7 @@ KINDS = ("import_check", "import")
 def _job(job_id: str) -> Job:
     job = job_rules.get(job_id, g.operator.id, g.operator.role == "admin")
     if job.kind not in KINDS:
-        return job_rules.get("", g.operator.id, False)  # not an import: as unknown as any other id
+        raise NotFound(f'No import has the id "{job_id}".')
     return job
 
 
@@ -47,7 +48,7 @@ def start_check():
     file = request.files.get("file")
     if file is None or not file.filename:
         return render_template("customers/import.html", error="Choose a file to import."), 422
-    name = file.filename.rsplit("/", 1)[-1][:100]
+    name = "".join(ch for ch in file.filename.rsplit("/", 1)[-1] if ch.isprintable())[:100] or "file"
     chunks = iter(lambda: file.stream.read(UPLOAD_CHUNK), b"")
     small = (request.content_length or 0) <= current_app.config["IMPORT_INLINE_BYTES"]
     params = {"fileName": name, "mapping": None}  # no "file": the upload's own
@@ -107,6 +108,8 @@ def _choices(layout: importing.Layout, mapping: list[str | None]) -> list[dict]:
 def remap(job_id: str):
     """Check the same file again, with its columns imported as the operator chose."""
     job = _job(job_id)
+    if "layout" not in (job.result or {}):  # a file that could not be read has no columns to map
+        return render_template("customers/import_job.html", **_view(job)), 409
     layout = importing.layout_of(job.result["layout"])
     mapping = [request.form.get(f"column-{i}") or None for i in range(len(layout.headers))]
     problems = importing.mapping_problems(layout.headers, mapping)

@@ -256,8 +256,9 @@ def mapping_problems(headers: list[str], mapping: list[str | None]) -> list[str]
         if target is not None:
             by_target.setdefault(target, []).append(header or "(no name)")
     for target, columns in by_target.items():
-        if target not in LABELS and not target.startswith(METADATA_PREFIX):
-            problems.append(f'"{target}" is not a field a column can be imported as.')
+        metadata_key = target[len(METADATA_PREFIX) :] if target.startswith(METADATA_PREFIX) else None
+        if target not in LABELS and not (metadata_key and is_metadata_key(metadata_key)):
+            problems.append(f'"{target[:60]}" is not a field a column can be imported as.')
         elif len(columns) > 1:
             listed = ", ".join(f'"{c}"' for c in columns)
             problems.append(f"Columns {listed} are all {label(target)}: import one of them as it, ignore the others.")
@@ -334,8 +335,8 @@ def read(chunks: Iterable[bytes], layout: Layout, mapping: list[str | None]) -> 
                 yield _csv_row(number, cells, mapping)
     except UnicodeDecodeError:
         raise Refused(
-            f"Row {number + 1:,} is not {layout.encoding_name} text: the file mixes encodings. Save it as "
-            'UTF-8 ("CSV UTF-8" in Excel) and upload it again.'
+            f"Around row {number + 1:,}, the file stops being {layout.encoding_name} text (the rows before it "
+            'were). Save it as UTF-8 ("CSV UTF-8" in Excel) and upload it again.'
         ) from None
     except csv.Error as error:
         if "field larger than field limit" in str(error):

@@ -215,7 +215,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(app, csrf_client):
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
-    assert "larger than the 1.0 kB an import reads" in text(response)
+    assert "larger than the 1,000 bytes an import reads" in text(response)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 0
 
@@ -270,3 +270,27 @@ def test_the_customer_page_says_a_change_came_from_an_import(app, csrf_client):
     apply(csrf_client, upload(csrf_client, "key,name\nacme,Acme\n"))
     page = text(csrf_client.get(f"/customers/{customers(app)['acme'].id}"))
     assert "test-admin by an import" in page
+
+
+def test_a_two_gigabyte_upload_is_refused_from_its_length(app, csrf_client):
+    response = csrf_client.post(
+        UPLOAD,
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(2 * 1024**3)},
+    )
+    assert response.status_code == 413
+    assert "The file (2.0 GB) is larger than the 512.0 MB an import reads" in text(response)
+
+
+def test_hostile_posts_are_answered_without_an_error(app, csrf_client):
+    page = upload(csrf_client, "key,name\na,A\n", "evil\x00name\x07.csv")
+    assert "Check of evilname.csv" in text(page)
+    job = job_of(page)
+    bad_target = post(csrf_client, f"/customers/import/{job}/mapping", {"column-0": "metadata.\x00", "column-1": "id"})
+    assert bad_target.status_code == 422 and "is not a field a column can be imported as" in text(bad_target)
+    refused = upload(csrf_client, b"")
+    assert post(csrf_client, f"/customers/import/{job_of(refused)}/mapping").status_code == 409
+    assert post(csrf_client, f"/customers/import/{job_of(refused)}/apply").status_code == 409
+    assert csrf_client.get("/customers/import/not-a-job").status_code == 404
+    assert post(csrf_client, UPLOAD).status_code == 422  # no file chosen

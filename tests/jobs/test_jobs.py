@@ -81,7 +81,8 @@ def test_operators_see_their_own_jobs_and_admins_every_one(app, client, client_a
 
 
 def test_a_queued_job_waits_and_a_real_worker_runs_it(app, tmp_path, database_url):
-    """What scripts/start does: the web app queues, `flask jobs worker` (another process) runs it."""
+    """What scripts/start does: the web app queues, `flask jobs worker` (another process) runs it,
+    and a file it refuses leaves it alive for the next job."""
     queue_file = tmp_path / "jobs.sqlite"
     config = dict(app.config, JOBS_IMMEDIATE=False, JOBS_SQLITE_PATH=str(queue_file))
     web = create_app(config)
@@ -90,6 +91,9 @@ def test_a_queued_job_waits_and_a_real_worker_runs_it(app, tmp_path, database_ur
         make(app, name=f"Customer {i}", key=f"k{i}")
     job_id = start_export(web)
     with web.app_context():
+        admin = app.accounts["admin"].operator_id
+        refused = rules.start("import_check", "Check of a.csv", admin, {"fileName": "a.csv"}, [b"PK\x03\x04\x00"]).id
+        good = rules.start("import_check", "Check of b.csv", admin, {"fileName": "b.csv"}, [b"key,name\nn1,N\n"]).id
         assert db.session.get(Job, job_id).status == "queued"  # no worker yet
     env = dict(
         os.environ,
@@ -107,15 +111,18 @@ def test_a_queued_job_waits_and_a_real_worker_runs_it(app, tmp_path, database_ur
     )
     try:
         deadline = time.monotonic() + 60
-        status = "queued"
-        while status != "succeeded" and time.monotonic() < deadline:
+        statuses = ["queued"]
+        while any(s not in ("succeeded", "failed") for s in statuses) and time.monotonic() < deadline:
             time.sleep(0.3)
             with web.app_context():
-                status = db.session.get(Job, job_id).status
-                assert status != "failed", db.session.get(Job, job_id).error
-        assert status == "succeeded", worker.stderr.read1().decode() if worker.poll() is not None else status
+                statuses = [db.session.get(Job, j).status for j in (job_id, refused, good)]
+        assert statuses == ["succeeded", "failed", "succeeded"], (
+            worker.stderr.read1().decode() if worker.poll() is not None else statuses
+        )
     finally:
         worker.terminate()
         worker.wait(10)
     with web.app_context():
         assert db.session.get(Job, job_id).done == 3
+        assert "Excel workbook" in db.session.get(Job, refused).error
+        assert db.session.get(Job, good).result["counts"]["create"] == 1
