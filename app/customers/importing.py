@@ -605,10 +605,9 @@ def column_of(error: FieldError, headers: list[str], mapping: list[str | None]) 
 
 def write(batch: list[Checked]) -> None:
     """Write a checked batch's creates and updates into the session (the caller commits)."""
+    rules.add_many([checked.data for checked in batch if checked.outcome == "create"])
     for checked in batch:
-        if checked.outcome == "create":
-            rules.add(checked.data)
-        elif checked.outcome == "update":
+        if checked.outcome == "update":
             rules.overwrite(checked.customer, checked.data)
 
 

@@ -61,22 +61,28 @@ def record(entity_type: str, entity_id: str, action: str, before: dict, after: d
     `before` and `after` are snapshots of the object (JSON values by field name); only the fields
     that differ are kept. An update that changes nothing is not recorded.
     """
+    change = entry(entity_type, entity_id, action, before, after)
+    if change is not None:
+        db.session.add(change)
+
+
+def entry(entity_type: str, entity_id: str, action: str, before: dict, after: dict):
+    """The history row `record` adds (None for an update that changes nothing), for a caller that
+    writes many rows at once."""
     from app.history.models import Change
 
     changes = diff(before, after)
     if action == "update" and not changes:
-        return
+        return None
     actor = current_actor()
-    db.session.add(
-        Change(
-            at=utcnow(),
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            changes=changes,
-            job_id=g.get("job_id") if has_app_context() else None,
-        )
+    return Change(
+        at=utcnow(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        changes=changes,
+        job_id=g.get("job_id") if has_app_context() else None,
     )

@@ -294,3 +294,16 @@ def test_hostile_posts_are_answered_without_an_error(app, csrf_client):
     assert post(csrf_client, f"/customers/import/{job_of(refused)}/apply").status_code == 409
     assert csrf_client.get("/customers/import/not-a-job").status_code == 404
     assert post(csrf_client, UPLOAD).status_code == 422  # no file chosen
+
+
+def test_imported_customers_are_like_any_other(app, csrf_client):
+    """Written in bulk, they are found by search, key and subject, hold their keys, have a history."""
+    apply(csrf_client, upload(csrf_client, CSV))
+    assert "Globex" in text(csrf_client.get("/customers/?q=glob"))
+    assert csrf_client.get("/api/v1/customers/acme").json["name"] == "Acme Inc"
+    by_subject = csrf_client.get("/api/v1/customers?subject=globex-eu").json["items"]
+    assert [c["key"] for c in by_subject] == ["globex"]
+    taken = csrf_client.post("/api/v1/customers", json={"name": "Again", "key": "acme"})
+    assert taken.status_code == 409 and "Acme Inc" in taken.json["detail"]
+    history = text(csrf_client.get(f"/customers/{customers(app)['acme'].id}"))
+    assert "Created" in history and "billing@acme.example" in history
