@@ -67,6 +67,35 @@ def query_bool(name: str, default: bool = False) -> bool:
     raise Invalid([FieldError(name, "invalid", f"{name} must be true or false.")])
 
 
+def query_flag(name: str) -> bool | None:
+    """A yes-or-no filter: True, False, or None when it is not given."""
+    return query_bool(name) if request.args.get(name, "") != "" else None
+
+
+def query_time(name: str) -> datetime | None:
+    """An RFC 3339 time (UTC when it names no offset); None when absent."""
+    raw = query_text(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise Invalid([FieldError(name, "invalid", f"{name} must be a time like 2026-01-31T00:00:00Z.")]) from None
+
+
+def query_map(name: str) -> dict[str, str]:
+    """A deepObject parameter, `name[key]=value` (each key once), as {key: value}."""
+    prefix = f"{name}["
+    found = {}
+    for arg in request.args:
+        if arg.startswith(prefix) and arg.endswith("]"):
+            found[arg[len(prefix) : -1]] = query_text(arg) or ""
+    if any(bad_characters(key) for key in found):
+        raise Invalid([FieldError(name, "invalid_characters", f"{name} contains control characters.")])
+    return found
+
+
 def query_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     raw = request.args.get(name)
     if raw is None or raw == "":

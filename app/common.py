@@ -22,6 +22,10 @@ METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 MAX_PAGE_SIZE = 1000
+TAGS_MAX = 20
+TAG_MAX = 32
+# A tag is a lowercase slug: letters and digits, with single hyphens between them ("key-account").
+TAG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 @dataclass

@@ -48,6 +48,9 @@ class Defaults:
     IMPORT_MAX_BYTES = 512 * 1024 * 1024
     IMPORT_INLINE_BYTES = 1024 * 1024
     IMPORT_ATOMIC_ROWS = 10_000
+    # A bulk change (or its preview, or its undo) of up to this many customers runs within the
+    # request; more run on the jobs worker, with a progress bar.
+    BULK_INLINE_CUSTOMERS = 200
     # A running job that has written no progress for this long lost its worker, and is reported failed.
     JOBS_HEARTBEAT_SECONDS = 120
     # Tests: run each job at once, inside the request that starts it (no worker).

@@ -20,6 +20,7 @@ READ_ROLE = {
     "customers.edit": "editor",
     "customers.delete": "editor",
     "imports": "editor",  # a viewer cannot import, so has nothing to check
+    "bulk": "editor",  # nor change customers in bulk
     "operators": "admin",
     "tokens": "admin",
     "activity": "admin",
@@ -44,6 +45,7 @@ WRITE_ROLE = {
     "customers": "editor",
     "customers.export_list": "viewer",  # an export changes nothing (see the README's Export)
     "imports": "editor",
+    "bulk": "editor",
     "customers_api": "editor",
     "apps_api": "admin",
     "billing_api": "admin",

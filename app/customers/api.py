@@ -2,7 +2,18 @@
 
 from flask import Blueprint, Response, request, url_for
 
-from app.apiutil import json_body, query_bool, query_choice, query_int, query_page, query_text
+from app.apiutil import (
+    json_body,
+    query_bool,
+    query_choice,
+    query_flag,
+    query_int,
+    query_map,
+    query_page,
+    query_text,
+    query_texts,
+    query_time,
+)
 from app.common import MAX_PAGE_SIZE
 from app.customers import export, lifecycle, listing, rules
 from app.customers.schemas import Customer, CustomerCreate, CustomerPaginatedResponse
@@ -35,6 +46,18 @@ def _list_filters() -> listing.CustomerFilters:
         plan_key=query_text("planKey"),
         include_deleted=query_bool("includeDeleted"),
         billing_profile_id=query_text("billingProfile"),
+        tag=query_text("tag"),
+        metadata=(
+            *query_map("metadata").items(),
+            *((key, None) for key in query_texts("hasMetadataKey")),
+        ),
+        metadata_absent=tuple(query_texts("missingMetadataKey")),
+        country=query_text("country"),
+        created_from=query_time("createdFrom"),
+        created_until=query_time("createdBefore"),
+        has_stripe_customer=query_flag("hasStripeCustomerId"),
+        has_payment_method=query_flag("hasPaymentMethod"),
+        has_email=query_flag("hasPrimaryEmail"),
     )
 
 

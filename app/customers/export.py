@@ -6,7 +6,6 @@ row costs what the first did. Everything a row shows is read in one query per ba
 """
 
 import csv
-import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ COLUMNS = (
     "primaryEmail",
     "currency",
     "subjectKeys",
+    "tags",
     *(f"billingAddress.{api}" for api in ADDRESS_FIELDS.values()),
     "billingProfile",
     "billingProfilePinned",
@@ -107,6 +107,7 @@ def _record(export: Export, customer: Customer, plan: str | None, profile: str |
         "primaryEmail": customer.primary_email,
         "currency": customer.currency,
         "subjectKeys": customer.subject_keys,
+        "tags": list(customer.tags or []),
         **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
         "billingProfile": profile,
         "billingProfilePinned": bool(pinned),
@@ -140,7 +141,7 @@ class _Line:
 
 def csv_cell(value) -> str:
     """A value as a spreadsheet should show it, and never run it: empty for None, "true"/"false",
-    subject keys one per line, metadata as JSON; a leading formula character is escaped with an
+    subject keys and tags one per line, metadata as JSON; a leading formula character is escaped with an
     apostrophe (the usual neutralisation: spreadsheets hide it, and keep the text)."""
     if value is None:
         return ""
@@ -204,7 +205,7 @@ def file_name(file_format: str) -> str:
 def to_params(export: Export, file_format: str) -> dict:
     """The export as JSON, for a background job."""
     return {
-        "filters": dataclasses.asdict(export.filters),
+        "filters": export.filters.to_json(),
         "orderBy": export.order_by,
         "descending": export.descending,
         "metadataKeys": list(export.metadata_keys) if export.metadata_keys is not None else None,
@@ -215,7 +216,10 @@ def to_params(export: Export, file_format: str) -> dict:
 def from_params(params: dict) -> tuple[Export, str]:
     keys = params["metadataKeys"]
     wanted = Export(
-        CustomerFilters(**params["filters"]), params["orderBy"], params["descending"], tuple(keys) if keys else None
+        CustomerFilters.of_json(params["filters"]),
+        params["orderBy"],
+        params["descending"],
+        tuple(keys) if keys else None,
     )
     return wanted, params["format"]
 

@@ -12,7 +12,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, Selec
 
 from app.apps.customer_data import AppDataInput
 from app.billing import rules as billing_rules
-from app.common import ADDRESS_FIELDS, SUBJECT_KEYS_MAX, Address
+from app.common import ADDRESS_FIELDS, SUBJECT_KEYS_MAX, TAGS_MAX, Address
 from app.customers import rules
 from app.formutil import VersionedForm
 from app.numbers import whole_number
@@ -86,11 +86,19 @@ FIELD_FOR = {
     "primaryEmail": "primary_email",
     "currency": "currency",
     "billingProfileId": "billing_profile",
+    "tags": "tags",
+    **{f"tags[{i}]": "tags" for i in range(TAGS_MAX + 1)},
     **{f"billingAddress.{api}": f"address_{attr}" for attr, api in ADDRESS_FIELDS.items()},
 }
 SUBJECT_ERROR = re.compile(r"usageAttribution\.subjectKeys\[([0-9]+)\]")
 # A row's index: ASCII digits, few enough for int() (a posted button value can be anything).
 ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-([0-9]{1,6}))?")
+
+
+def typed_tags(text: str | None) -> list[str]:
+    """Tags as typed in one field: separated by commas, made lowercase, inner spaces as hyphens (the
+    rules then say what is still not a tag)."""
+    return [" ".join(tag.split()).lower().replace(" ", "-") for tag in (text or "").split(",") if tag.strip()]
 
 
 class CustomerForm(VersionedForm):
@@ -116,6 +124,12 @@ class CustomerForm(VersionedForm):
     address_state = StringField("State or region")
     address_postal_code = StringField("Postal code")
     address_phone_number = StringField("Phone number", render_kw={"type": "tel"})
+    tags = StringField(
+        "Tags",
+        description="Short labels to find customers by, separated by commas (e.g. key-account, emea): lowercase "
+        "letters, digits and hyphens; capitals are made lowercase and spaces hyphens.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     subject_keys = FieldList(StringField("Subject key"), min_entries=1)
     subject_keys_max = SUBJECT_KEYS_MAX
     metadata = FieldList(FormField(MetadataEntry), min_entries=1)
@@ -145,6 +159,7 @@ class CustomerForm(VersionedForm):
                 **{f"address_{attr}": getattr(customer, f"address_{attr}") or "" for attr in ADDRESS_FIELDS},
                 "subject_keys": customer.subject_keys or [""],
                 "metadata": [{"key": k, "value": v} for k, v in customer.metadata_.items()] or [{}],
+                "tags": ", ".join(customer.tags or []),
                 "version": str(customer.version),
                 "billing_version": str(billing_version),
             }
@@ -171,6 +186,7 @@ class CustomerForm(VersionedForm):
             billing_address=address,
             subject_keys=[value for _, value in self._filled_subjects()],
             metadata=metadata,
+            tags=typed_tags(self.tags.data),
         )
 
     def own_errors(self) -> list[FieldError]:

@@ -54,6 +54,7 @@ PLAIN = {"key": "key", "name": "name", "description": "description", "primaryEma
 PLAIN["currency"] = "currency"
 ADDRESS = {f"billingAddress.{api}": attr for attr, api in ADDRESS_FIELDS.items()}
 SUBJECT_KEYS = "subjectKeys"
+TAGS = "tags"
 METADATA_PREFIX = f"{METADATA_COLUMN}."
 LABELS = {
     "key": "Key",
@@ -62,6 +63,7 @@ LABELS = {
     "primaryEmail": "Primary email",
     "currency": "Currency",
     SUBJECT_KEYS: "Subject keys (one per line)",
+    TAGS: "Tags (separated by commas or lines)",
     **{target: f"Billing address: {attr.replace('_', ' ')}" for target, attr in ADDRESS.items()},
     METADATA_COLUMN: "Metadata (a JSON object)",
 }
@@ -92,6 +94,7 @@ ALIASES = {
             "billingAddress.line2": ("line2", "address_line2", "address2", "address_line_2"),
             "billingAddress.phoneNumber": ("phone", "phone_number", "telephone"),
             METADATA_COLUMN: ("meta",),
+            TAGS: ("labels", "tag"),
         }.items()
         for alias in aliases
     },
@@ -500,7 +503,7 @@ def _proposed(row: Row, customer: Customer | None) -> tuple[CustomerInput | None
     errors: list[FieldError] = []
     plain = {name: getattr(base, name) for name in rules.PLAIN_FIELDS}
     address = dataclasses.asdict(base.billing_address or Address())
-    subject_keys, metadata = list(base.subject_keys), dict(base.metadata)
+    subject_keys, metadata, tags = list(base.subject_keys), dict(base.metadata), list(base.tags)
     for target, value in row.values.items():
         if target == SUBJECT_KEYS:
             listed = _subject_list(value) if isinstance(value, (str, list)) else None if value is not None else []
@@ -508,6 +511,12 @@ def _proposed(row: Row, customer: Customer | None) -> tuple[CustomerInput | None
                 errors.append(FieldError(target, "invalid", "Subject keys must be text, one per line, or a list."))
             else:
                 subject_keys = listed
+        elif target == TAGS:
+            listed = _tag_list(value)
+            if listed is None:
+                errors.append(FieldError(target, "invalid", "Tags must be text, separated by commas, or a list."))
+            else:
+                tags = listed
         elif target == METADATA_COLUMN:
             metadata = _metadata(value, errors)
         elif target.startswith(METADATA_PREFIX):
@@ -528,8 +537,20 @@ def _proposed(row: Row, customer: Customer | None) -> tuple[CustomerInput | None
         billing_address=Address(**address),
         subject_keys=subject_keys,
         metadata=metadata,
+        tags=tags,
     )
     return rules.checked(proposal)
+
+
+def _tag_list(value) -> list[str] | None:
+    """Tags as a cell holds them (separated by commas or lines: a tag has neither) or a JSON list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value if all(isinstance(t, str) for t in value) else None
+    if not isinstance(value, str):
+        return None
+    return [t.strip() for t in value.replace("\n", ",").split(",") if t.strip()]
 
 
 def _text(target: str, value, errors: list[FieldError]) -> str | None:
@@ -592,6 +613,8 @@ def column_of(error: FieldError, headers: list[str], mapping: list[str | None]) 
     name = error.field
     if name.startswith("usageAttribution.subjectKeys"):
         name = SUBJECT_KEYS
+    elif name.startswith("tags["):
+        name = TAGS
     elif name.startswith(METADATA_PREFIX) and name not in mapping:
         name = METADATA_COLUMN
     for header, target in zip(headers, mapping, strict=False):

@@ -20,7 +20,7 @@ from app.billing.overrides import CustomerOverride, billed_by
 from app.billing.overrides import without_pin as unpinned
 from app.common import MAX_PAGE_SIZE, Page
 from app.customers import search
-from app.customers.models import Customer, CustomerIdentifier
+from app.customers.models import Customer, CustomerIdentifier, CustomerMetadataEntry, CustomerTag
 from app.extensions import db
 from app.ids import is_id
 from app.plans.models import Plan, Subscription
@@ -71,16 +71,58 @@ class CustomerFilters:
     plan_key: str | None = None  # exact: customers whose active subscription is to the live plan with this key
     include_deleted: bool = False
     billing_profile_id: str | None = None  # billed by it: pinned, or unpinned while it is the default
+    tag: str | None = None
+    # (key, value): metadata with this key and value; (key, None): with this key, whatever its value.
+    metadata: tuple[tuple[str, str | None], ...] = ()
+    metadata_absent: tuple[str, ...] = ()  # keys the metadata does not have
+    country: str | None = None  # of the billing address
+    created_from: datetime | None = None  # inclusive
+    created_until: datetime | None = None  # exclusive
+    has_stripe_customer: bool | None = None  # linked to a Stripe customer
+    has_payment_method: bool | None = None  # with a default payment method in Stripe
+    has_email: bool | None = None
 
     def narrows(self) -> bool:
         """Whether any filter but include_deleted is set (then the kept totals do not apply, and
         the walk is not the unfiltered list's, built once). An empty key or plan key is set: it
         matches no customer."""
-        return any(v is not None for k, v in vars(self).items() if k != "include_deleted")
+        return any(v not in (None, ()) for k, v in vars(self).items() if k != "include_deleted")
+
+    def to_json(self) -> dict:
+        """The filters as JSON (for a background job), read back by `of_json`."""
+        as_dict = dataclasses.asdict(self)
+        for name in ("created_from", "created_until"):
+            as_dict[name] = as_dict[name].isoformat() if as_dict[name] else None
+        return as_dict
+
+    @classmethod
+    def of_json(cls, data: dict) -> "CustomerFilters":
+        data = dict(data)
+        for name in ("created_from", "created_until"):
+            data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+        data["metadata"] = tuple(tuple(pair) for pair in data.get("metadata", ()))
+        data["metadata_absent"] = tuple(data.get("metadata_absent", ()))
+        return cls(**data)
 
 
 def _has_subjects() -> ColumnElement:
     return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject)
+
+
+def _with_metadata(key: str, value: str | None = None) -> ColumnElement:
+    found = exists().where(CustomerMetadataEntry.customer_id == Customer.id, CustomerMetadataEntry.key == key)
+    return found.where(CustomerMetadataEntry.value == value) if value is not None else found
+
+
+def _linked_to_stripe(column) -> ColumnElement:
+    """Customers whose Stripe app data has `column` (the customer id, the payment method) set."""
+    return exists().where(
+        CustomerAppData.customer_id == Customer.id, CustomerAppData.type == "stripe", column.is_not(None)
+    )
+
+
+def _either(wanted: bool, condition: ColumnElement) -> ColumnElement:
+    return condition if wanted else ~condition
 
 
 def conditions(filters: CustomerFilters) -> list[ColumnElement]:
@@ -103,6 +145,24 @@ def conditions(filters: CustomerFilters) -> list[ColumnElement]:
         where.append(_has_subjects() if filters.has_subjects else ~_has_subjects())
     if filters.billing_profile_id:
         where.append(billed_by(filters.billing_profile_id))
+    if filters.tag is not None:
+        where.append(exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == filters.tag))
+    where += [_with_metadata(key, value) for key, value in filters.metadata]
+    where += [~_with_metadata(key) for key in filters.metadata_absent]
+    if filters.country is not None:
+        where.append(Customer.address_country == filters.country)
+    if filters.created_from is not None:
+        where.append(Customer.created_at >= filters.created_from)
+    if filters.created_until is not None:
+        where.append(Customer.created_at < filters.created_until)
+    if filters.has_stripe_customer is not None:
+        linked = _linked_to_stripe(CustomerAppData.stripe_customer_id)
+        where.append(_either(filters.has_stripe_customer, linked))
+    if filters.has_payment_method is not None:
+        with_method = _linked_to_stripe(CustomerAppData.stripe_default_payment_method_id)
+        where.append(_either(filters.has_payment_method, with_method))
+    if filters.has_email is not None:
+        where.append(_either(filters.has_email, Customer.primary_email.is_not(None)))
     if filters.plan_key is not None:
         where.append(
             exists().where(

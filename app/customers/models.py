@@ -39,6 +39,8 @@ class Customer(SortedByName, db.Model):
     subjects_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # "metadata" is reserved by SQLAlchemy's declarative base, hence the trailing underscore.
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    # Short labels, sorted; customer_tags (and customer_metadata) follow by trigger (migration 0019).
+    tags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -58,6 +60,8 @@ class Customer(SortedByName, db.Model):
         Index("ix_customers_sort_name_id", "sort_name", "id"),
         Index("ix_customers_created_at_id", "created_at", "id"),
         Index("ix_customers_currency", "currency"),
+        Index("ix_customers_address_country", "address_country"),
+        Index("ix_customers_primary_email", "primary_email"),
     )
 
     @property
@@ -92,6 +96,7 @@ class CustomerSummary(NamedTuple):
     plan_name: str | None
     billing_profile: str | None  # its name
     pinned: bool  # to that profile, rather than billed by the default
+    tags: list[str]
 
     @property
     def subject_keys(self) -> list[str]:
@@ -123,3 +128,26 @@ class CustomerIdentifier(db.Model):
     __table_args__ = (
         Index("ix_customer_identifiers_value_live", "value", unique=True, sqlite_where=LIVE, postgresql_where=LIVE),
     )
+
+
+class CustomerMetadataEntry(db.Model):
+    """One key and value of a customer's metadata, for filtering by them (kept by a trigger)."""
+
+    __tablename__ = "customer_metadata"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_customer_metadata_key_value", "key", "value", "customer_id"),)
+
+
+class CustomerTag(db.Model):
+    """One of a customer's tags, for filtering by it (kept by a trigger)."""
+
+    __tablename__ = "customer_tags"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_customer_tags_tag", "tag", "customer_id"),)

@@ -39,6 +39,23 @@ LIST_ORDER_AND_FILTERS = [
     query("subject", {"type": "string"}, "Case-insensitive substring of a subject key."),
     query("planKey", {"type": "string"}, "Exact key of the plan of the customer's active subscription."),
     query("billingProfile", {"type": "string"}, "Billed by this profile (pinned, or by default)."),
+    query("tag", {"type": "string"}, "Customers with this tag."),
+    {
+        "name": "metadata",
+        "in": "query",
+        "style": "deepObject",
+        "explode": True,
+        "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+        "description": "Metadata key = value, exactly: `metadata[tier]=gold` (several: all of them).",
+    },
+    query("hasMetadataKey", {"type": "array", "items": {"type": "string"}}, "Metadata has this key, any value."),
+    query("missingMetadataKey", {"type": "array", "items": {"type": "string"}}, "Metadata lacks this key."),
+    query("country", {"type": "string"}, "The billing address's country (ISO 3166-1 alpha-2, upper case)."),
+    query("createdFrom", {"type": "string", "format": "date-time"}, "Created at or after this time."),
+    query("createdBefore", {"type": "string", "format": "date-time"}, "Created before this time."),
+    query("hasStripeCustomerId", {"type": "boolean"}, "Linked to a Stripe customer, or not."),
+    query("hasPaymentMethod", {"type": "boolean"}, "With a default payment method in Stripe, or not."),
+    query("hasPrimaryEmail", {"type": "boolean"}, "With a primary email, or not."),
 ]
 _FILE = {"type": "string", "description": "The file: see the operation's description for its columns."}
 

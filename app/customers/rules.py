@@ -8,6 +8,7 @@ templates or JSON, nor about any other area: what a change means for subscriptio
 billing is `app.customers.lifecycle`'s, and listing is `app.customers.listing`'s.
 """
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -25,6 +26,9 @@ from app.common import (
     NAME_MAX,
     SUBJECT_KEYS_MAX,
     SUBJECT_MAX,
+    TAG_MAX,
+    TAG_PATTERN,
+    TAGS_MAX,
     Address,
     check_address,
     check_metadata,
@@ -49,13 +53,14 @@ class CustomerInput:
     billing_address: Address | None = None
     subject_keys: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
 # The fields stored as given, each in the column of its name. A new field of that kind is a line
 # above, its check in `_check`, and its line (with the limits the document states) in the API
 # shape; saving, history and the conversions to and from the shapes follow from this list.
 PLAIN_FIELDS = tuple(
-    f.name for f in fields(CustomerInput) if f.name not in ("billing_address", "subject_keys", "metadata")
+    f.name for f in fields(CustomerInput) if f.name not in ("billing_address", "subject_keys", "metadata", "tags")
 )
 
 
@@ -88,6 +93,7 @@ def _normalised(data: CustomerInput) -> CustomerInput:
         billing_address=address,
         subject_keys=[nfc(s) for s in data.subject_keys],
         metadata={nfc(k): v for k, v in data.metadata.items()},
+        tags=list(data.tags),
     )
 
 
@@ -113,6 +119,35 @@ def check_subject_keys(subject_keys: list[str]) -> list[FieldError]:
             errors.append(FieldError(name, "duplicate", f'Subject key "{subject}" is listed twice.'))
         seen.add(subject)
     return errors
+
+
+_TAG = re.compile(TAG_PATTERN)
+
+
+def check_tags(tags: list[str]) -> list[FieldError]:
+    """Tags are lowercase slugs, each once, at most TAGS_MAX of them."""
+    if len(tags) > TAGS_MAX:
+        return [FieldError("tags", "too_many", f"A customer can have at most {TAGS_MAX} tags ({len(tags)} given).")]
+    errors: list[FieldError] = []
+    for i, tag in enumerate(tags):
+        name = f"tags[{i}]"
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag) or len(tag) > TAG_MAX:
+            shown = str(tag)[:40]
+            hint = f' (did you mean "{slug(shown)}"?)' if slug(shown) and slug(shown) != shown else ""
+            message = (
+                f'Tag "{shown}" is not a tag: lowercase letters and digits, with single hyphens between them, '
+                f"at most {TAG_MAX} characters{hint}."
+            )
+            errors.append(FieldError(name, "invalid_tag", message))
+        elif tag in tags[:i]:
+            errors.append(FieldError(name, "duplicate", f'Tag "{tag}" is listed twice.'))
+    return errors
+
+
+def slug(text: str) -> str:
+    """The tag closest to `text`: lowercase, runs of anything else as one hyphen ("Key Account" →
+    "key-account"). The console's tag field makes its tags so; the API is told of it."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:TAG_MAX].strip("-")
 
 
 def check_email(email: str) -> list[FieldError]:
@@ -147,6 +182,7 @@ def _check(data: CustomerInput) -> list[FieldError]:
 
     errors += check_subject_keys(data.subject_keys)
     errors += check_metadata(data.metadata)
+    errors += check_tags(data.tags)
 
     if data.key is None and not data.subject_keys:
         errors.append(FieldError("key", "key_or_subject_required", "Give the customer a key, a subject key, or both."))
@@ -264,6 +300,7 @@ def _apply(customer: Customer, data: CustomerInput) -> None:
     for attr in ADDRESS_FIELDS:
         setattr(customer, f"address_{attr}", getattr(address, attr))
     customer.metadata_ = dict(data.metadata)
+    customer.tags = sorted(data.tags)
 
 
 def snapshot(customer: Customer) -> dict:
@@ -273,6 +310,7 @@ def snapshot(customer: Customer) -> dict:
         **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
         "usageAttribution.subjectKeys": list(customer.subject_keys),
         "metadata": dict(customer.metadata_ or {}),
+        "tags": list(customer.tags or []),
     }
 
 
@@ -361,6 +399,7 @@ def input_of(customer: Customer) -> CustomerInput:
         billing_address=None if address.is_empty() else address,
         subject_keys=list(customer.subject_keys),
         metadata=dict(customer.metadata_ or {}),
+        tags=list(customer.tags or []),
     )
 
 
@@ -408,6 +447,25 @@ def mark_deleted(customer: Customer, now: datetime) -> None:
     customer.deleted_at = now
     customer.updated_at = now
     history.record("customer", customer.id, "delete", {"deletedAt": None}, {"deletedAt": now.isoformat()})
+
+
+def restore(id_or_key: str) -> Customer:
+    """Bring a soft-deleted customer back (the undo of a bulk delete), with its key and subject
+    keys, while no other customer has taken them: then Conflict names who did. Its app data and
+    billing profile pin went with the delete and stay gone."""
+    customer = get(id_or_key)
+    if not customer.is_deleted:
+        return customer
+    taken = find_conflicts(customer.key, customer.subject_keys, customer.id)
+    if taken:
+        raise Conflict(taken)
+    with _saving(customer.key, customer.subject_keys, customer.id):
+        for ident in customer.identifiers:
+            ident.deleted_at = None
+        deleted_at, customer.deleted_at = customer.deleted_at, None
+        customer.updated_at = utcnow()
+        history.record("customer", customer.id, "restore", {"deletedAt": deleted_at.isoformat()}, {"deletedAt": None})
+    return customer
 
 
 # Built once, for the busiest pages: building a statement and its cache key costs as much as running it.

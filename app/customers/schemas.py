@@ -17,6 +17,9 @@ from app.common import (
     PHONE_MAX,
     SUBJECT_KEYS_MAX,
     SUBJECT_MAX,
+    TAG_MAX,
+    TAG_PATTERN,
+    TAGS_MAX,
 )
 from app.common import Address as AddressInput
 from app.customers.models import Customer as CustomerRow
@@ -100,6 +103,13 @@ class CustomerCreate(Shape):
     billing_address: Address | None = None
     usage_attribution: CustomerUsageAttribution | None = None
     metadata: dict[str, str] | None = METADATA
+    tags: list[str] | None = documented(
+        items={"type": "string", "maxLength": TAG_MAX, "pattern": TAG_PATTERN},
+        uniqueItems=True,
+        maxItems=TAGS_MAX,
+        description="Short labels (lowercase letters and digits, single hyphens between them): an extension to "
+        "OpenMeter's customer. Left out or null: no tags.",
+    )
 
     def to_input(self) -> CustomerInput:
         return CustomerInput(
@@ -107,6 +117,7 @@ class CustomerCreate(Shape):
             billing_address=self.billing_address.to_input() if self.billing_address else None,
             subject_keys=list(self.usage_attribution.subject_keys) if self.usage_attribution else [],
             metadata=dict(self.metadata or {}),
+            tags=list(self.tags or []),
         )
 
 
@@ -131,6 +142,7 @@ class Customer(CustomerCreate):
             billing_address=Address.of(customer, "address_"),
             usage_attribution=CustomerUsageAttribution(subject_keys=customer.subject_keys),
             metadata=customer.metadata_ or None,
+            tags=list(customer.tags or []),
             current_subscription_id=current_subscription.id if current_subscription else None,
             created_at=customer.created_at,
             updated_at=customer.updated_at,

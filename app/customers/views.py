@@ -1,5 +1,7 @@
 """The customers console: full pages, or the partial htmx asked for. Rules live in rules.py."""
 
+import re
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from urllib.parse import urlencode
 
@@ -27,6 +29,7 @@ from app.plans.forms import SubscribeForm
 from app.plans.models import Plan
 from app.problems import Conflict, FieldError, Invalid, Problem, StaleEdit
 from app.reference import countries, currencies
+from app.text_rules import bad_characters
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -44,7 +47,12 @@ SORTS = {
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
-FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted")
+# The list's filters beyond the first row of the toolbar ("More filters").
+MORE_FILTER_ARGS = ("tag", "country", "meta_key", "created_from", "created_to", "stripe", "payment", "email")
+FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", *MORE_FILTER_ARGS)
+WITH_OR_WITHOUT = {"with": True, "without": False}
+# How the metadata filter compares: a key equals a value, the key is present, or it is absent.
+METADATA_OPS = {"is": "equals", "has": "is present", "lacks": "is absent"}
 
 
 @cache
@@ -70,46 +78,92 @@ def currency_options(selected: str, in_use: tuple[str, ...]) -> Markup:
     )
 
 
-def _int_arg(name: str, default: int, allowed=None) -> int:
+def _int_arg(name: str, default: int, allowed=None, args=None) -> int:
     """A number from the query string; anything else (or one not `allowed`) is the default. It stops
     at MAX_PAGE, far past any list's end, which the list answers with its last page."""
-    value = whole_number(request.args.get(name))
+    value = whole_number((request.args if args is None else args).get(name))
     if value is None or (allowed is not None and value not in allowed):
         return default
     return min(max(value, 1), MAX_PAGE)
 
 
-def _list_state(profile_ids=()) -> dict:
-    """The list's whole state, read from the query string (so a URL can be shared)."""
-    sort = request.args.get("sort", "name")
-    profile = request.args.get("billing_profile", "")
+def list_state(profile_ids=(), args=None) -> dict:
+    """The list's whole state, read from the query string (so a URL can be shared), or from `args`
+    (the bulk change's form carries it)."""
+    args = request.args if args is None else args
+    sort = args.get("sort", "name")
+    profile = args.get("billing_profile", "")
     return {
-        "q": request.args.get("q", "").strip(),
-        "currency": request.args.get("currency", "") if request.args.get("currency", "") in currencies() else "",
-        "plan": request.args.get("plan", ""),
+        "q": args.get("q", "").strip(),
+        "currency": args.get("currency", "") if args.get("currency", "") in currencies() else "",
+        "plan": args.get("plan", ""),
         "billing_profile": profile if profile in profile_ids else "",
-        "subjects": request.args.get("subjects", "") if request.args.get("subjects") in ("with", "without") else "",
-        "deleted": "1" if request.args.get("deleted") == "1" else "",
+        "subjects": args.get("subjects", "") if args.get("subjects") in ("with", "without") else "",
+        "deleted": "1" if args.get("deleted") == "1" else "",
+        "tag": _text_arg(args, "tag"),
+        "country": args.get("country", "") if args.get("country", "") in countries() else "",
+        "meta_key": _text_arg(args, "meta_key"),
+        "meta_op": args.get("meta_op", "") if args.get("meta_op") in METADATA_OPS else "",  # "": "is"
+        "meta_value": _text_arg(args, "meta_value"),
+        "created_from": _date_arg(args, "created_from"),
+        "created_to": _date_arg(args, "created_to"),
+        **{name: _choice_arg(args, name, WITH_OR_WITHOUT) for name in ("stripe", "payment", "email")},
         "sort": sort if sort in SORTS else "name",
-        "size": _int_arg("size", DEFAULT_PAGE_SIZE, PAGE_SIZES),
-        "page": _int_arg("page", 1),
-        "after": request.args.get("after", ""),
+        "size": _int_arg("size", DEFAULT_PAGE_SIZE, PAGE_SIZES, args),
+        "page": _int_arg("page", 1, args=args),
+        "after": args.get("after", ""),
     }
 
 
-def _list_filters(state: dict) -> listing.CustomerFilters:
+def _text_arg(args, name: str) -> str:
+    """A text argument; one with control characters is left out (it matches nothing anyone typed)."""
+    value = args.get(name, "").strip()
+    return "" if bad_characters(value) else value[:256]
+
+
+def _choice_arg(args, name: str, choices) -> str:
+    return args.get(name, "") if args.get(name) in choices else ""
+
+
+def _date_arg(args, name: str) -> str:
+    """A day as YYYY-MM-DD (what a date input sends); anything else is left out."""
+    return args.get(name, "") if _day(args.get(name, "")) else ""
+
+
+def _day(text: str) -> datetime | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # ASCII digits only
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def list_filters(state: dict) -> listing.CustomerFilters:
     """The customers the list's state chooses (the list's and its export's)."""
+    key, op = state["meta_key"], state["meta_op"] or "is"
+    created_to = _day(state["created_to"])
     return listing.CustomerFilters(
         search=state["q"] or None,
         currency=state["currency"] or None,
         plan_key=state["plan"] or None,
-        has_subjects={"with": True, "without": False}.get(state["subjects"]),
+        has_subjects=WITH_OR_WITHOUT.get(state["subjects"]),
         include_deleted=bool(state["deleted"]),
         billing_profile_id=state["billing_profile"] or None,
+        tag=state["tag"] or None,
+        country=state["country"] or None,
+        metadata=((key, state["meta_value"] if op == "is" else None),) if key and op != "lacks" else (),
+        metadata_absent=(key,) if key and op == "lacks" else (),
+        created_from=_day(state["created_from"]),
+        # The last day is included: the list stops where the day after starts (none after 9999-12-31).
+        created_until=created_to + timedelta(days=1) if created_to and created_to.year < 9999 else None,
+        has_stripe_customer=WITH_OR_WITHOUT.get(state["stripe"]),
+        has_payment_method=WITH_OR_WITHOUT.get(state["payment"]),
+        has_email=WITH_OR_WITHOUT.get(state["email"]),
     )
 
 
-def _list_url(state: dict, cursors: dict[int, str | None] | None = None, base: str | None = None, **changes) -> str:
+def list_url(state: dict, cursors: dict[int, str | None] | None = None, base: str | None = None, **changes) -> str:
     """The list URL for this state with some arguments changed; defaults are left out of it.
 
     A link to another page carries that page's cursor when there is one (so it is fetched by
@@ -141,6 +195,7 @@ _LIST_ROWS = plan_rules.with_current_plan(
         Plan.name,
         BillingProfile.name,
         CustomerOverride.billing_profile_id.is_not(None),
+        Customer.tags,
     )
 ).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
@@ -162,29 +217,33 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
         return redirect(target, 303)
     # The live profiles, for the filter (one query).
     profiles = billing_rules.live_profiles()
-    state = _list_state({p.id for p in profiles}) | {"q": text}
+    state = list_state({p.id for p in profiles}) | {"q": text}
     order_by, descending = SORTS[state["sort"]]
-    filters = _list_filters(state)
+    filters = list_filters(state)
     page = listing.list_customers(
         filters, state["page"], state["size"], order_by, descending, state["after"] or None, load=_list_rows
     )
     if not page.items and page.total and state["page"] > page.pages:
         # A page past the end (after deletes, or an edited URL): show the last page instead.
-        return redirect(_list_url(state, page=page.pages), 303)
+        return redirect(list_url(state, page=page.pages), 303)
     context = {
         "page": page,
         "state": state,
         "filtered": any(state[k] for k in FILTER_ARGS),
-        "list_url": partial(_list_url, state, page.cursors, url_for("customers.index")),
+        "list_url": partial(list_url, state, page.cursors, url_for("customers.index")),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
         # Read when the whole page is drawn: the results alone have no filters.
         "currency_options": lambda selected: currency_options(selected, listing.currencies_in_use()),
         "plans": plan_rules.live_plans(),
         "profiles": profiles,
+        "countries": countries(),
+        "metadata_ops": METADATA_OPS,
+        "more_filtered": any(state[k] for k in MORE_FILTER_ARGS),
         "default_profile": next((p for p in profiles if p.is_default), None),
         "exact": exact,
-        "export_url": url_for("customers.export_list", **_export_args(state)),
+        "export_url": url_for("customers.export_list", **export_args(state)),
+        "bulk_args": export_args(state),
         "did_you_mean": listing.did_you_mean(state["q"]) if state["q"] and exact is None else [],
         "lookup_key": lookup_key,
     }
@@ -485,17 +544,17 @@ def delete(customer_id: str):
 # --- Export ------------------------------------------------------------------------------------
 
 # The list's arguments that choose its customers and their order (the export takes all of them).
-_EXPORT_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", "sort")
+_EXPORT_ARGS = (*FILTER_ARGS, "meta_op", "meta_value", "sort")
 
 
-def _export_args(state: dict) -> dict:
+def export_args(state: dict) -> dict:
     """The list's arguments that the export of what it shows takes (defaults left out)."""
     return {
         name: state[name] for name in _EXPORT_ARGS if state[name] and not (name == "sort" and state[name] == "name")
     }
 
 
-def _described(state: dict, profiles) -> list[str]:
+def described(state: dict, profiles) -> list[str]:
     """The list's search and filters in words, for the export page."""
     names = {p.id: p.name for p in profiles}
     described = [f"search “{state['q']}”"] if state["q"] else []
@@ -504,6 +563,16 @@ def _described(state: dict, profiles) -> list[str]:
     described += [f"billed by {names[state['billing_profile']]}"] if state["billing_profile"] else []
     described += [f"{state['subjects']} subject keys"] if state["subjects"] else []
     described += ["deleted customers included"] if state["deleted"] else []
+    described += [f"tagged {state['tag']}"] if state["tag"] else []
+    described += [f"in {countries()[state['country']].name}"] if state["country"] else []
+    if state["meta_key"]:
+        op = state["meta_op"] or "is"
+        value = f" “{state['meta_value']}”" if op == "is" else ""
+        described.append(f"metadata “{state['meta_key']}” {METADATA_OPS[op]}{value}")
+    described += [f"created from {state['created_from']}"] if state["created_from"] else []
+    described += [f"created until {state['created_to']}"] if state["created_to"] else []
+    for name, what in (("stripe", "a Stripe customer"), ("payment", "a payment method"), ("email", "an email")):
+        described += [f"{state[name]} {what}"] if state[name] else []
     return described
 
 
@@ -511,8 +580,8 @@ def _described(state: dict, profiles) -> list[str]:
 def export_list():
     """Export the list as it is on screen: small exports download at once, large ones run as a job."""
     profiles = billing_rules.live_profiles()
-    state = _list_state({p.id for p in profiles})
-    filters = _list_filters(state)
+    state = list_state({p.id for p in profiles})
+    filters = list_filters(state)
     order_by, descending = SORTS[state["sort"]]
     chosen = {"format": request.form.get("format", "csv"), "metadata_keys": request.form.get("metadata_keys", "")}
     errors: list[str] = []
@@ -533,9 +602,9 @@ def export_list():
     context = {
         "matches": listing.count_matching(filters),
         "inline_rows": current_app.config["EXPORT_INLINE_ROWS"],
-        "described": _described(state, profiles),
-        "list_args": _export_args(state),
-        "back": _list_url(state, page=1),
+        "described": described(state, profiles),
+        "list_args": export_args(state),
+        "back": list_url(state, page=1),
         "chosen": chosen,
         "errors": errors,
     }

@@ -3,7 +3,8 @@
 The rules call `record` just before they commit, so a change and its history row are written in
 the same transaction or not at all. Who made the change comes from `current_actor`, which the gate
 (app.auth) sets for each request, and a background job for its work (with its own id, `g.job_id`,
-so that an import's changes can be found); the rules themselves never see a request.
+so that an import's or a bulk change's changes can be found, and the operator's `g.reason` for a
+bulk change); the rules themselves never see a request.
 """
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ class Actor:
 
 SYSTEM = Actor("system", None, "system")
 # A subscription has its own: subscribe, change_plan (ends one and starts the next) and cancel.
-ACTIONS = ("create", "update", "delete", "subscribe", "change_plan", "cancel")
+ACTIONS = ("create", "update", "delete", "restore", "subscribe", "change_plan", "cancel")
 
 
 def current_actor() -> Actor:
@@ -85,4 +86,5 @@ def entry(entity_type: str, entity_id: str, action: str, before: dict, after: di
         action=action,
         changes=changes,
         job_id=g.get("job_id") if has_app_context() else None,
+        reason=g.get("reason") if has_app_context() else None,
     )

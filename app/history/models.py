@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import UTCDateTime, db
@@ -25,6 +25,8 @@ class Change(db.Model):
     changes: Mapped[list] = mapped_column(JSON, default=list)
     # The background job that made the change (an import), if one did.
     job_id: Mapped[str | None] = mapped_column(String(26))
+    # Why, in the operator's words, when they gave one (a bulk change asks).
+    reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_history_entity", "entity_type", "entity_id", "id"),

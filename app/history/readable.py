@@ -37,6 +37,7 @@ ACTIONS = {
     "create": "Created",
     "update": "Changed",
     "delete": "Deleted",
+    "restore": "Restored",
     "subscribe": "Subscribed",
     "change_plan": "Changed plan",
     "cancel": "Cancelled",
@@ -77,6 +78,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "currency": Field("Currency"),
         **{f"billingAddress.{k}": Field(f"Billing address · {f.label}", f.kind) for k, f in _ADDRESS.items()},
         "usageAttribution.subjectKeys": Field("Subject keys", "list"),
+        "tags": Field("Tags", "list"),
         "billingProfileId": Field("Billing profile", "ref:billing_profile", empty="the default profile"),
     },
     "billing_profile": {
@@ -387,7 +389,8 @@ class Shown:
     subject: Named
     lines: list[Line] = field(default_factory=list)
     changes: list = field(default_factory=list)  # as recorded
-    job_id: str | None = None  # the background job (an import) that made it
+    job_id: str | None = None  # the background job (an import, a bulk change) that made it
+    reason: str | None = None  # the operator's, for a bulk change
 
 
 def show(changes: list[Change]) -> list[Shown]:
@@ -407,6 +410,7 @@ def show(changes: list[Change]) -> list[Shown]:
             lines=lines(c, names),
             changes=list(c.changes or []),
             job_id=c.job_id,
+            reason=c.reason,
         )
         for c in changes
     ]

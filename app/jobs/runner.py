@@ -9,7 +9,7 @@ from typing import Self
 from flask import current_app, g
 
 from app.auth.models import Operator
-from app.customers import export, importing
+from app.customers import bulk, export, importing
 from app.customers.importing import Refused, Report
 from app.extensions import db, utcnow
 from app.history import Actor
@@ -96,16 +96,17 @@ class _Stopped(Exception):
 
 @contextmanager
 def _as_operator(job: Job) -> Iterator[None]:
-    """The changes an import writes are the operator's who started it, made by this job (history
-    reads both from `g`; a job run inside a request gives the request's back after)."""
+    """The changes a job writes are the operator's who started it, made by this job, for the reason
+    they gave (history reads all three from `g`; a job run inside a request gives the request's
+    back after)."""
     operator = db.session.get(Operator, job.operator_id)
-    saved = g.get("actor"), g.get("job_id")
+    saved = g.get("actor"), g.get("job_id"), g.get("reason")
     g.actor = Actor("operator", job.operator_id, operator.username if operator else "a removed operator")
-    g.job_id = job.id
+    g.job_id, g.reason = job.id, job.params.get("reason")
     try:
         yield
     finally:
-        for name, value in zip(("actor", "job_id"), saved, strict=True):
+        for name, value in zip(("actor", "job_id", "reason"), saved, strict=True):
             if value is None:
                 g.pop(name, None)
             else:
@@ -200,4 +201,36 @@ def _taken(batch: list[importing.Checked]) -> Problem:
     )
 
 
-WORK = {"export": _export, "import_check": _import_check, "import": _import}
+# --- Bulk changes -------------------------------------------------------------------------------
+
+
+def _bulk_preview(job: Job) -> None:
+    change, selection = bulk.BulkChange(**job.params["change"]), bulk.Selection.of_json(job.params["selection"])
+    rules.progress(job, 0, job.params["expected"])
+    tally = bulk.preview(change, selection, lambda done: rules.progress(job, done))
+    rules.finish(job, result=tally.to_json())
+
+
+def _bulk(job: Job) -> None:
+    change, selection = bulk.BulkChange(**job.params["change"]), bulk.Selection.of_json(job.params["selection"])
+    rules.progress(job, 0, job.params["expected"])
+    with _as_operator(job):
+        tally = bulk.run(change, selection, lambda done: rules.progress(job, done))
+    rules.finish(job, result=tally.to_json())
+
+
+def _bulk_undo(job: Job) -> None:
+    rules.progress(job, 0, job.params["expected"])
+    with _as_operator(job):
+        tally = bulk.undo(job.params["batch"], lambda done: rules.progress(job, done))
+    rules.finish(job, result=tally.to_json())
+
+
+WORK = {
+    "export": _export,
+    "import_check": _import_check,
+    "import": _import,
+    "bulk_preview": _bulk_preview,
+    "bulk": _bulk,
+    "bulk_undo": _bulk_undo,
+}

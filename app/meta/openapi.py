@@ -62,6 +62,9 @@ def _state_text_parameters(paths: dict) -> None:
     def stated(schema: dict) -> dict:
         if schema.get("type") == "array":
             return {**schema, "items": stated(schema.get("items", {}))}
+        if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+            keys = stated({"type": "string"})
+            return {**schema, "propertyNames": keys, "additionalProperties": stated(schema["additionalProperties"])}
         if callable(schema.get("pattern")):  # text_pattern(kind), made now
             return {**schema, "pattern": schema["pattern"]()}
         if schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema):

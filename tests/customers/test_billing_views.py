@@ -116,7 +116,7 @@ def test_the_list_shows_and_filters_by_the_effective_profile(client, app, stripe
     with app.app_context():
         overrides.pin(pinned, stripe[1])
     page = client.get("/customers/").text
-    cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)]
     rows = {row.split()[0]: row for row in cells[1:]}  # by the customer's name, after the header row
     # A row names the profile it is pinned to; the default is not repeated on every other row.
     assert "Stripe EU billing profile (pinned)" in rows["Pinned"]

@@ -269,7 +269,7 @@ def test_a_large_file_is_written_in_batches_and_resumes_where_it_stopped(app, cs
 def test_the_customer_page_says_a_change_came_from_an_import(app, csrf_client):
     apply(csrf_client, upload(csrf_client, "key,name\nacme,Acme\n"))
     page = text(csrf_client.get(f"/customers/{customers(app)['acme'].id}"))
-    assert "test-admin by an import" in page
+    assert "test-admin in a batch" in page
 
 
 def test_a_two_gigabyte_upload_is_refused_from_its_length(app, csrf_client):

@@ -29,7 +29,7 @@ def test_a_list_row_shows_what_the_customer_is(client, app):
     customer_id = make(app, name="Acme <Labs>", key="acme", subjects=["m1", "m2", "m3", "m4"], currency="EUR")
     with app.app_context():
         created = rules.get(customer_id).created_at
-    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", client.get("/customers/").text, re.S).group(1)
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", client.get("/customers/").text, re.DOTALL).group(1)
     assert f'href="/customers/{customer_id}" title="Acme &lt;Labs&gt;">Acme &lt;Labs&gt;</a>' in row
     # One line: the first subject key, and how many more (all of them in its tooltip).
     assert '<code class="truncate" title="acme">acme</code>' in row and "EUR" in row
