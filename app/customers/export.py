@@ -19,7 +19,7 @@ from app.billing.overrides import CustomerOverride, with_billing
 from app.common import ADDRESS_FIELDS, METADATA_KEY_MAX, METADATA_MAX_KEYS
 from app.customers import listing
 from app.customers.listing import CustomerFilters
-from app.customers.models import Customer
+from app.customers.models import Customer, split_subjects
 from app.extensions import db, utcnow
 from app.plans.models import Plan
 from app.plans.rules import with_current_plan
@@ -52,8 +52,30 @@ METADATA_COLUMN = "metadata"
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP's list, with tab and CR).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# Plain rows, not Customer objects: a commit (the job's progress) would expire objects not yet
+# written, and each would then be read again on its own; and a million customers must not pile up
+# in the session.
+_CUSTOMER = (
+    Customer.id,
+    Customer.key,
+    Customer.name,
+    Customer.primary_email,
+    Customer.currency,
+    Customer.subjects_text,
+    Customer.tags,
+    *(getattr(Customer, f"address_{attr}") for attr in ADDRESS_FIELDS),
+    Customer.metadata_.label("metadata_"),
+    Customer.created_at,
+    Customer.updated_at,
+    Customer.deleted_at,
+)
 _ROWS = with_current_plan(
-    with_billing(Customer, Plan.name, BillingProfile.name, CustomerOverride.billing_profile_id.is_not(None))
+    with_billing(
+        *_CUSTOMER,
+        Plan.name.label("plan"),
+        BillingProfile.name.label("profile"),
+        CustomerOverride.billing_profile_id.is_not(None).label("pinned"),
+    )
 ).where(Customer.id.in_(bindparam("ids", expanding=True)))
 _STRIPE = (
     select(
@@ -90,15 +112,13 @@ def records(export: Export) -> Iterator[dict]:
         stripe: dict[str, tuple] = {}
         for customer_id, stripe_id, payment_method in db.session.execute(_STRIPE, {"ids": ids}):
             stripe.setdefault(customer_id, (stripe_id, payment_method))  # the first Stripe app's
-        found = {row[0].id: row for row in db.session.execute(_ROWS, {"ids": ids})}
+        found = {row.id: row for row in db.session.execute(_ROWS, {"ids": ids})}
         for customer_id in ids:
             if customer_id in found:  # else deleted for good meanwhile
-                yield _record(export, *found[customer_id], stripe.get(customer_id, (None, None)))
-        for row in found.values():  # a million customers must not pile up in the session
-            db.session.expunge(row[0])
+                yield _record(export, found[customer_id], stripe.get(customer_id, (None, None)))
 
 
-def _record(export: Export, customer: Customer, plan: str | None, profile: str | None, pinned: bool, stripe) -> dict:
+def _record(export: Export, customer, stripe) -> dict:
     metadata = customer.metadata_ or {}
     record = {
         "id": customer.id,
@@ -106,12 +126,12 @@ def _record(export: Export, customer: Customer, plan: str | None, profile: str |
         "name": customer.name,
         "primaryEmail": customer.primary_email,
         "currency": customer.currency,
-        "subjectKeys": customer.subject_keys,
+        "subjectKeys": split_subjects(customer.subjects_text),
         "tags": list(customer.tags or []),
         **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
-        "billingProfile": profile,
-        "billingProfilePinned": bool(pinned),
-        "plan": plan,
+        "billingProfile": customer.profile,
+        "billingProfilePinned": bool(customer.pinned),
+        "plan": customer.plan,
         "stripeCustomerId": stripe[0],
         "stripeDefaultPaymentMethodId": stripe[1],
         "createdAt": _iso(customer.created_at),

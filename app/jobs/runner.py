@@ -11,6 +11,7 @@ from flask import current_app, g
 from app.auth.models import Operator
 from app.customers import bulk, export, importing
 from app.customers.importing import Refused, Report
+from app.display import plural
 from app.extensions import db, utcnow
 from app.history import Actor
 from app.jobs import rules
@@ -154,9 +155,10 @@ def _checked(job: Job, layout: importing.Layout, mapping: list[str | None]) -> R
 
 
 def _import(job: Job) -> None:
-    """Write the file: all or nothing up to IMPORT_ATOMIC_ROWS rows; beyond, checked whole first,
-    then written a batch at a time, each batch with the job's progress (so never half a row, and
-    an import stopped part way is resumed by importing the file again: what it wrote is unchanged)."""
+    """Write the file: all or nothing up to IMPORT_ATOMIC_ROWS rows; beyond, a batch at a time, each
+    batch committed with the job's progress. Each batch is checked again as it is written (customers
+    may have changed since the check): a row in error stops the import there, never half a row in,
+    and importing the file again goes on from there, what was written coming out unchanged."""
     with _as_operator(job):
         _write(job)
 
@@ -165,12 +167,6 @@ def _write(job: Job) -> None:
     layout, mapping = _layout(job)
     total = job.params["rows"]
     atomic = total <= current_app.config["IMPORT_ATOMIC_ROWS"]
-    if not atomic:
-        rules.stage(job, "Checking every row before writing any")
-        checked = _checked(job, layout, mapping)
-        if checked.counts["error"]:
-            rules.name_file(job, "bad-rows.csv", "text/csv; charset=utf-8")
-            raise _Stopped(_errors_now(checked, "Nothing was written"), checked)
     rules.stage(job, "Writing", total)
     report = Report(layout, mapping)
     stale = "A customer of this file was changed by someone else while it was written; import the file again."
@@ -188,7 +184,7 @@ def _write(job: Job) -> None:
 
 def _errors_now(report: Report, written: str) -> str:
     return (
-        f"{written}: {report.counts['error']:,} rows have errors now (customers changed since the check). "
+        f"{written}: {plural(report.counts['error'], 'row')} with errors now (customers changed since the check). "
         "Correct them and import the file again."
     )
 

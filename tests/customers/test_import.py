@@ -242,8 +242,12 @@ def test_a_large_file_is_written_in_batches_and_resumes_where_it_stopped(app, cs
     assert "The file has more than 2 rows, so it is written in batches" in text(page)
     make(app, name="Meanwhile", key="m", subjects=["c4"])  # row 6 (c4) fails after the check
     stopped = apply(csrf_client, page)
-    assert "Nothing was written" in text(stopped)  # the whole file is checked again before writing
-    assert set(customers(app)) == {"m"}
+    assert "Rows before row 6 were written: 1 row with errors now" in text(stopped)
+    assert set(customers(app)) == {"m", "c0", "c1", "c2", "c3"}  # whole batches, up to the bad row's
+    with app.app_context():
+        lifecycle.delete("m")
+    done = apply(csrf_client, page)
+    assert "2 customers created" in text(done) and "4 rows unchanged" in text(done)
 
     calls = {"n": 0}
     real_write = importing.write
@@ -254,16 +258,16 @@ def test_a_large_file_is_written_in_batches_and_resumes_where_it_stopped(app, cs
             raise RuntimeError("killed")
         real_write(batch)
 
-    with app.app_context():
-        lifecycle.delete("m")
+    fresh = upload(csrf_client, body.replace("Customer", "Client"))
     monkeypatch.setattr(importing, "write", write_then_stop)
-    failed = apply(csrf_client, page)
+    failed = apply(csrf_client, fresh)
     assert "The job failed" in text(failed)
-    assert set(customers(app)) == {"c0", "c1"}  # the first batch, whole; nothing of the second
+    assert customers(app)["c2"].name == "Customer 2"  # the first batch, whole; nothing of the second
+    assert customers(app)["c1"].name == "Client 1"
     monkeypatch.setattr(importing, "write", real_write)
-    done = apply(csrf_client, page)
-    assert "4 customers created" in text(done) and "2 rows unchanged" in text(done)
-    assert set(customers(app)) == {f"c{i}" for i in range(6)}
+    done = apply(csrf_client, fresh)
+    assert "4 customers updated" in text(done) and "2 rows unchanged" in text(done)
+    assert {c.name for c in customers(app).values()} == {f"Client {i}" for i in range(6)}
 
 
 def test_the_customer_page_says_a_change_came_from_an_import(app, csrf_client):
