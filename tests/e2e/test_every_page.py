@@ -26,6 +26,8 @@ from app.billing import rules as billing_rules
 from app.common import Address
 from app.customers import lifecycle
 from app.customers import rules as customer_rules
+from app.customers.bulk import BulkChange, Selection
+from app.customers.listing import CustomerFilters
 from app.customers.rules import CustomerInput
 from app.extensions import db, utcnow
 from app.jobs import rules as job_rules
@@ -68,6 +70,8 @@ class Site:
     job: str  # finished, with its file
     import_check: str  # a check that found errors, and a column to map
     import_done: str  # an import that wrote customers
+    bulk_preview: str  # a bulk change's preview, with a customer it cannot change
+    bulk_done: str  # a bulk change that was made
 
 
 @pytest.fixture
@@ -122,6 +126,7 @@ def site(app) -> Site:
         db.session.add(job)
         db.session.commit()
         import_check, import_done = _imports(admin)
+        bulk_preview, bulk_done = _bulk_changes(admin)
         ids = Site(
             customer,
             unsubscribed,
@@ -135,6 +140,8 @@ def site(app) -> Site:
             job.id,
             import_check,
             import_done,
+            bulk_preview,
+            bulk_done,
         )
     app.accounts["viewer"] = make_account(app, "viewer")
     return ids
@@ -153,6 +160,22 @@ def _imports(operator_id: str) -> tuple[str, str]:
     done = job_rules.start("import", "Import of good.csv", operator_id, params, queue=False)
     runner.run(done.id)
     return check.id, done.id
+
+
+def _bulk_changes(operator_id: str) -> tuple[str, str]:
+    """A preview of deleting every customer (the subscribed one refuses), and a tag added to all."""
+    everyone = Selection(CustomerFilters()).to_json()
+    count = Selection(CustomerFilters()).count()
+    delete = {"change": BulkChange("delete").to_json(), "selection": everyone, "expected": count}
+    preview = job_rules.start(
+        "bulk_preview", f"Preview: Delete them ({count} customers)", operator_id, delete, queue=False
+    )
+    runner.run(preview.id)
+    tag = {"change": BulkChange("tag_add", tag="key-account").to_json(), "selection": everyone, "expected": count}
+    tag["reason"] = "Accounts Ilona manages"
+    done = job_rules.start("bulk", f"Add the tag key-account ({count} customers)", operator_id, tag, queue=False)
+    runner.run(done.id)
+    return preview.id, done.id
 
 
 def search_customers(page: Page) -> None:
@@ -254,6 +277,10 @@ def visits(site: Site) -> list[Visit]:
         Visit("import-check-errors", f"/customers/import/{site.import_check}"),
         Visit("import-done", f"/customers/import/{site.import_done}"),
         Visit("activity-of-an-import", f"/activity/?job={site.import_done}"),
+        Visit("bulk", "/customers/bulk/?scope=all&currency=EUR"),
+        Visit("bulk-preview", f"/customers/bulk/{site.bulk_preview}"),
+        Visit("bulk-done", f"/customers/bulk/{site.bulk_done}"),
+        Visit("customers-more-filters", "/customers/?tag=key-account&country=HU&stripe=without"),
         Visit("sessions", "/account/sessions"),
         Visit("error-404", "/customers/no-such-customer", status=404),
         Visit("error-403", "/operators/", status=403, who="viewer"),
