@@ -81,9 +81,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.customers import views as customers_views
     from app.history import views as history_views
     from app.jobs import views as jobs_views
+    from app.overview import views as overview_views
     from app.plans import views as plans_views
 
-    console = [customers_views, plans_views, billing_views, apps_views, history_views, jobs_views]
+    console = [overview_views, customers_views, plans_views, billing_views, apps_views, history_views, jobs_views]
     for area in console:
         app.register_blueprint(area.bp)
     for customers_part in (import_views, bulk_views):  # the customers area's, with no place in the navigation
@@ -93,7 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/")
     def root():
-        return redirect(url_for("customers.index"))
+        return redirect(url_for("overview.index"))
 
     _register_error_handlers(app)
     return app

@@ -53,6 +53,8 @@ class Defaults:
     BULK_INLINE_CUSTOMERS = 200
     # A running job that has written no progress for this long lost its worker, and is reported failed.
     JOBS_HEARTBEAT_SECONDS = 120
+    # The overview's figures are counted again when a visit finds them older than this (or on "Refresh now").
+    OVERVIEW_MAX_AGE_SECONDS = 300
     # Tests: run each job at once, inside the request that starts it (no worker).
     JOBS_IMMEDIATE = False
     # On SQLite, huey's queue file (default: instance/jobs.sqlite).

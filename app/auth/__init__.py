@@ -42,6 +42,7 @@ READ_ROLE = {
 # Writing (any other method) needs an admin, unless listed here.
 WRITE_ROLE = {
     "auth": "viewer",  # logging out, ending one's own other sessions
+    "overview": "viewer",  # counting the overview's figures again changes no customer
     "customers": "editor",
     "customers.export_list": "viewer",  # an export changes nothing (see the README's Export)
     "imports": "editor",

@@ -97,6 +97,9 @@ class CustomerSummary(NamedTuple):
     billing_profile: str | None  # its name
     pinned: bool  # to that profile, rather than billed by the default
     tags: list[str]
+    country: str | None
+    updated_at: datetime
+    metadata: dict
 
     @property
     def subject_keys(self) -> list[str]:

@@ -44,6 +44,22 @@ SORTS = {
     "created": ("createdAt", False),
     "-created": ("createdAt", True),
 }
+# The list's columns after the name, which is always first, and the ones shown unless chosen.
+COLUMNS = {
+    "id": "Id",
+    "key": "Key",
+    "subjects": "Subjects",
+    "tags": "Tags",
+    "currency": "Currency",
+    "plan": "Plan",
+    "profile": "Billing profile",
+    "email": "Email",
+    "country": "Country",
+    "stripe": "Stripe customer",
+    "created": "Created",
+    "updated": "Updated",
+}
+DEFAULT_COLUMNS = ("key", "subjects", "tags", "currency", "plan", "profile", "email", "created")
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
@@ -109,10 +125,32 @@ def list_state(profile_ids=(), args=None) -> dict:
         "created_to": _date_arg(args, "created_to"),
         **{name: _choice_arg(args, name, WITH_OR_WITHOUT) for name in ("stripe", "payment", "email")},
         "sort": sort if sort in SORTS else "name",
+        "cols": _columns_arg(args),
+        "meta_cols": ",".join(_metadata_columns(args.get("meta_cols", ""))),
         "size": _int_arg("size", DEFAULT_PAGE_SIZE, PAGE_SIZES, args),
         "page": _int_arg("page", 1, args=args),
         "after": args.get("after", ""),
     }
+
+
+def _columns_arg(args) -> str:
+    """The chosen columns, in the list's order, as "key,email" (the form sends one `cols` per box
+    ticked, a link one `cols` with commas); empty for the default columns."""
+    chosen = {c for value in args.getlist("cols") for c in value.split(",")}
+    if not chosen:
+        return ""
+    columns = ",".join(c for c in COLUMNS if c in chosen)
+    return "" if columns == ",".join(DEFAULT_COLUMNS) else columns or "none"
+
+
+def columns_of(state: dict) -> list[str]:
+    return {"": list(DEFAULT_COLUMNS), "none": []}.get(state["cols"]) or state["cols"].split(",")
+
+
+def _metadata_columns(text: str) -> list[str]:
+    """Metadata keys to show as columns: at most five, each a possible key."""
+    keys = [k.strip() for k in text.split(",") if k.strip() and not bad_characters(k)]
+    return list(dict.fromkeys(k[:40] for k in keys))[:5]
 
 
 def _text_arg(args, name: str) -> str:
@@ -196,12 +234,27 @@ _LIST_ROWS = plan_rules.with_current_plan(
         BillingProfile.name,
         CustomerOverride.billing_profile_id.is_not(None),
         Customer.tags,
+        Customer.address_country,
+        Customer.updated_at,
+        Customer.metadata_,
     )
 ).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
 def _list_rows(ids: list[str]) -> dict[str, CustomerSummary]:
     return {row.id: CustomerSummary(*row) for row in db.session.execute(_LIST_ROWS, {"ids": ids})}
+
+
+_STRIPE_IDS = (
+    select(CustomerAppData.customer_id, CustomerAppData.stripe_customer_id)
+    .where(CustomerAppData.customer_id.in_(bindparam("ids", expanding=True)), CustomerAppData.type == "stripe")
+    .where(CustomerAppData.stripe_customer_id.is_not(None))
+)
+
+
+def _stripe_ids(rows) -> dict[str, str]:
+    """The Stripe customer id of each customer of a page that has one (for its column)."""
+    return dict(db.session.execute(_STRIPE_IDS, {"ids": [row.id for row in rows]}).all()) if rows else {}
 
 
 def _render_list(status: int = 200, lookup_key: str | None = None):
@@ -244,6 +297,10 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
         "exact": exact,
         "export_url": url_for("customers.export_list", **export_args(state)),
         "bulk_args": export_args(state),
+        "columns": columns_of(state),
+        "column_labels": COLUMNS,
+        "metadata_columns": [k for k in state["meta_cols"].split(",") if k],
+        "stripe_ids": _stripe_ids(page.items) if "stripe" in columns_of(state) else {},
         "did_you_mean": listing.did_you_mean(state["q"]) if state["q"] and exact is None else [],
         "lookup_key": lookup_key,
     }

@@ -1,6 +1,7 @@
 """Tags on customers, and the list's filters by metadata, tag, country, creation time, Stripe link
 and email: in the rules, the API list and its export."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -181,3 +182,15 @@ def test_the_export_page_says_the_filters_in_words(client, population):
     page = text(client.get("/customers/export?tag=vip&country=DE&meta_key=tier&meta_op=lacks&stripe=without"))
     assert "tagged vip" in page and "in Germany" in page and "metadata “tier” is absent" in page
     assert "without a Stripe customer" in page
+
+
+def test_the_list_shows_the_columns_chosen(client, population, app):
+    page = client.get("/customers/?cols=id,country,stripe,updated&meta_cols=tier")
+    headers = re.findall(r'<th scope="col" class="col-([a-z]+)">', page.text)
+    assert headers == ["select", "id", "country", "stripe", "updated", "meta"]
+    assert "cus_1" in page.text and ">gold<" in page.text and ">DE<" in page.text
+    assert "billing@" not in page.text  # the email column is not chosen
+    default = client.get("/customers/").text
+    assert 'class="col-email"' in default and 'class="col-country"' not in default
+    none = client.get("/customers/?cols=name").text
+    assert "col-key" not in none and "Gold" in none

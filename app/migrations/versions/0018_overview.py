@@ -3,6 +3,9 @@
 Revision ID: 0018_overview
 Revises: 0017_imports
 Create Date: 2026-12-04
+
+The overview counts live customers by currency as all of them (from the currency index alone) less
+the deleted ones: an index of the deleted ones' currencies makes the second count read only them.
 """
 
 import sqlalchemy as sa
@@ -21,7 +24,15 @@ def upgrade():
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("figures", sa.JSON(), nullable=False),
     )
+    op.create_index(
+        "ix_customers_deleted_currency",
+        "customers",
+        ["currency"],
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+    )
 
 
 def downgrade():
+    op.drop_index("ix_customers_deleted_currency", "customers")
     op.drop_table("overview_snapshots")
