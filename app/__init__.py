@@ -77,7 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.apps import views as apps_views
     from app.auth import views as auth_views
     from app.billing import views as billing_views
-    from app.customers import bulk_views, import_views
+    from app.customers import bulk_views, import_views, saved_view_pages
     from app.customers import views as customers_views
     from app.history import views as history_views
     from app.jobs import views as jobs_views
@@ -87,7 +87,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     console = [overview_views, customers_views, plans_views, billing_views, apps_views, history_views, jobs_views]
     for area in console:
         app.register_blueprint(area.bp)
-    for customers_part in (import_views, bulk_views):  # the customers area's, with no place in the navigation
+    for customers_part in (
+        import_views,
+        bulk_views,
+        saved_view_pages,
+    ):  # the customers area's, with no place in the navigation
         app.register_blueprint(customers_part.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["nav_items"] = [area.NAV for area in console] + auth_views.NAV

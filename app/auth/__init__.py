@@ -47,6 +47,8 @@ WRITE_ROLE = {
     "customers.export_list": "viewer",  # an export changes nothing (see the README's Export)
     "imports": "editor",
     "bulk": "editor",
+    "saved_views": "viewer",  # anyone saves their own views of the list
+    "saved_views.make_default": "admin",
     "customers_api": "editor",
     "apps_api": "admin",
     "billing_api": "admin",

@@ -154,3 +154,32 @@ class CustomerTag(db.Model):
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
 
     __table_args__ = (Index("ix_customer_tags_tag", "tag", "customer_id"),)
+
+
+ONE_DEFAULT = text("is_default")
+
+
+class SavedView(db.Model):
+    """A name for a customers list as an operator left it (search, filters, sort, columns): theirs,
+    or shared with everyone; pinned ones are a click away on the list. One shared view may be the
+    list's default, which opens when the list is opened without arguments."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[str] = mapped_column(String(26))
+    owner_name: Mapped[str] = mapped_column(String(64))  # copied, for "shared by"
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    query: Mapped[str] = mapped_column(Text)  # the list's URL arguments, urlencoded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_saved_views_owner_name", "owner_id", "name", unique=True),
+        Index(
+            "ix_saved_views_default", "is_default", unique=True, sqlite_where=ONE_DEFAULT, postgresql_where=ONE_DEFAULT
+        ),
+    )

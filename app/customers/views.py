@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -15,7 +15,7 @@ from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
-from app.customers import export, lifecycle, listing, rules
+from app.customers import export, lifecycle, listing, rules, saved_views
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
@@ -257,6 +257,28 @@ def _stripe_ids(rows) -> dict[str, str]:
     return dict(db.session.execute(_STRIPE_IDS, {"ids": [row.id for row in rows]}).all()) if rows else {}
 
 
+def live_profile_ids() -> set[str]:
+    return {p.id for p in billing_rules.live_profiles()}
+
+
+def view_query(state: dict) -> str:
+    """The list's state as URL arguments, as a saved view keeps it (no page: a view opens at its top)."""
+    query = list_url(state, base="", page=1)
+    return query.partition("?")[2]
+
+
+def _dropped_filters(state: dict, plans) -> list[str]:
+    """Filters of the URL (a saved view's, say) that name a billing profile or plan gone since:
+    they are left out, and the list says so."""
+    dropped = []
+    if request.args.get("billing_profile") and not state["billing_profile"]:
+        dropped.append("The billing profile this list was filtered by no longer exists; that filter is left out.")
+    if state["plan"] and state["plan"] not in {p.key for p in plans}:
+        dropped.append(f"No live plan has the key “{state['plan']}” any more; that filter is left out.")
+        state["plan"] = ""
+    return dropped
+
+
 def _render_list(status: int = 200, lookup_key: str | None = None):
     """The list, or, for a search that names one customer exactly (its id, key or Stripe customer
     id) and was submitted (Enter, or the Search button: `go`), that customer's page. Live typing
@@ -272,6 +294,8 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
     profiles = billing_rules.live_profiles()
     state = list_state({p.id for p in profiles}) | {"q": text}
     order_by, descending = SORTS[state["sort"]]
+    plans = plan_rules.live_plans()
+    dropped = _dropped_filters(state, plans)
     filters = list_filters(state)
     page = listing.list_customers(
         filters, state["page"], state["size"], order_by, descending, state["after"] or None, load=_list_rows
@@ -288,7 +312,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
         "page_sizes": PAGE_SIZES,
         # Read when the whole page is drawn: the results alone have no filters.
         "currency_options": lambda selected: currency_options(selected, listing.currencies_in_use()),
-        "plans": plan_rules.live_plans(),
+        "plans": plans,
         "profiles": profiles,
         "countries": countries(),
         "metadata_ops": METADATA_OPS,
@@ -304,6 +328,12 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
         "did_you_mean": listing.did_you_mean(state["q"]) if state["q"] and exact is None else [],
         "lookup_key": lookup_key,
     }
+    context |= {
+        "view_query": view_query(state),
+        "view_fields": parse_qsl(view_query(state)),
+        "saved_views": saved_views.visible(g.operator.id),
+        "dropped": dropped,
+    }
     response = page_or_fragment("customers/list.html", {"results": "customers/_results.html"}, status, **context)
     if htmx_partial() and "go" in request.args:
         # The address bar shows the list's URL without `go`: a Back or a reload must not jump.
@@ -314,6 +344,9 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
 
 @bp.get("/")
 def index():
+    """The list; opened without arguments, on the default saved view if an admin chose one."""
+    if not request.args and (view := saved_views.default()) is not None and view.query:
+        return redirect(f"{url_for('.index')}?{view.query}")
     return _render_list()
 
 

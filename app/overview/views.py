@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
+from app.display import plural
 from app.extensions import utcnow
 from app.overview import charts, rules
 
@@ -18,12 +19,13 @@ def index():
     figures = snapshot.figures
     live = figures["live"]
     week_start, month_start = date.fromisoformat(figures["week_start"]), date.fromisoformat(figures["month_start"])
+    max_age = current_app.config["OVERVIEW_MAX_AGE_SECONDS"]
     return render_template(
         "overview/index.html",
         figures=figures,
         computed_at=snapshot.computed_at,
         age=ago(snapshot.computed_at),
-        max_age=current_app.config["OVERVIEW_MAX_AGE_SECONDS"],
+        max_age=span(max_age),
         week_start=week_start,
         month_start=month_start,
         weekly=charts.weekly(figures["weeks"]),
@@ -32,6 +34,7 @@ def index():
             ("profile", "By billing profile", "Billing profile", _linked(figures["by_profile"], live, _profile_link)),
             ("plan", "By plan", "Plan", _linked(figures["by_plan"], live, _plan_link)),
         ],
+        flagged=sum(1 for count in figures["attention"].values() if count),
         attention=[
             (code, label, rules.CONSEQUENCE[code], figures["attention"].get(code, 0), _list(attention=code))
             for code, (label, _) in rules.ATTENTION.items()
@@ -76,10 +79,12 @@ def _linked(rows: list[dict], total: int, link) -> list[dict]:
 def ago(moment: datetime, now: datetime | None = None) -> str:
     """ "just now", "40 seconds ago", "3 minutes ago", "2 hours ago", "5 days ago"."""
     seconds = max(int(((now or utcnow()) - moment).total_seconds()), 0)
-    if seconds < 10:
-        return "just now"
-    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+    return "just now" if seconds < 10 else f"{span(seconds)} ago"
+
+
+def span(seconds: int) -> str:
+    """A length of time in its largest whole unit: "1 second", "5 minutes", "2 hours", "3 days"."""
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= length:
-            n = seconds // length
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    raise AssertionError("unreachable")
+            return plural(seconds // length, unit)
+    return plural(seconds, "second")

@@ -26,6 +26,7 @@ from app.billing import rules as billing_rules
 from app.common import Address
 from app.customers import lifecycle
 from app.customers import rules as customer_rules
+from app.customers import saved_views
 from app.customers.bulk import BulkChange, Selection
 from app.customers.listing import CustomerFilters
 from app.customers.rules import CustomerInput
@@ -126,6 +127,11 @@ def site(app) -> Site:
         db.session.add(job)
         db.session.commit()
         import_check, import_done = _imports(admin)
+        for name, query, shared in (
+            ("EUR customers", "currency=EUR", True),
+            ("Key accounts", "tag=key-account", False),
+        ):
+            saved_views.save(admin, "test-admin", name, query, shared=shared, pinned=True)
         bulk_preview, bulk_done = _bulk_changes(admin)
         ids = Site(
             customer,
@@ -281,6 +287,8 @@ def visits(site: Site) -> list[Visit]:
         Visit("bulk-preview", f"/customers/bulk/{site.bulk_preview}"),
         Visit("bulk-done", f"/customers/bulk/{site.bulk_done}"),
         Visit("customers-more-filters", "/customers/?tag=key-account&country=HU&stripe=without"),
+        Visit("customers-columns", "/customers/?cols=id,tags,country,stripe,updated&meta_cols=segment"),
+        Visit("saved-views", "/customers/views/"),
         Visit("sessions", "/account/sessions"),
         Visit("error-404", "/customers/no-such-customer", status=404),
         Visit("error-403", "/operators/", status=403, who="viewer"),
