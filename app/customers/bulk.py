@@ -6,7 +6,7 @@ batch (the job) that made it. A finished batch can be undone where its change ca
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from app.billing import overrides
 from app.billing.models import BillingProfile
@@ -171,10 +171,7 @@ class Tally:
     change: int = 0
     unchanged: int = 0
     refused: int = 0
-    refusals: list = None
-
-    def __post_init__(self):
-        self.refusals = self.refusals or []
+    refusals: list = field(default_factory=list)
 
     @property
     def total(self) -> int:

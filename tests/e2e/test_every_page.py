@@ -24,9 +24,8 @@ from app.apps import rules as app_rules
 from app.auth import rules as auth_rules
 from app.billing import rules as billing_rules
 from app.common import Address
-from app.customers import lifecycle
+from app.customers import lifecycle, saved_views
 from app.customers import rules as customer_rules
-from app.customers import saved_views
 from app.customers.bulk import BulkChange, Selection
 from app.customers.listing import CustomerFilters
 from app.customers.rules import CustomerInput
