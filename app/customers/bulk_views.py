@@ -110,11 +110,12 @@ def _title(change: BulkChange, count: int) -> str:
 
 def _start(kind: str, change: BulkChange, selection: Selection, count: int, title: str, **more) -> Job:
     params = {"change": change.to_json(), "selection": selection.to_json(), "expected": count, **more}
-    inline = count <= current_app.config["BULK_INLINE_CUSTOMERS"]
-    job = job_rules.start(kind, title[:256], g.operator.id, params, queue=not inline)
-    if inline:
-        runner.run(job.id)
-    return job
+    return runner.launch(kind, title[:256], g.operator.id, params, inline=_few(count))
+
+
+def _few(count: int) -> bool:
+    """Whether a change of `count` customers is made within the request."""
+    return count <= current_app.config["BULK_INLINE_CUSTOMERS"]
 
 
 @bp.get("/<job_id>")
@@ -168,8 +169,7 @@ def undo(job_id: str):
     if done.kind != "bulk" or done.status != "succeeded":
         return render_template("customers/bulk_job.html", **_view(done)), 409
     params = {"batch": done.id, "expected": (done.result or {}).get("change", 0), "reason": f"Undo of “{done.title}”"}
-    inline = params["expected"] <= current_app.config["BULK_INLINE_CUSTOMERS"]
-    job = job_rules.start("bulk_undo", f"Undo: {done.title}"[:256], g.operator.id, params, queue=not inline)
-    if inline:
-        runner.run(job.id)
+    job = runner.launch(
+        "bulk_undo", f"Undo: {done.title}"[:256], g.operator.id, params, inline=_few(params["expected"])
+    )
     return redirect(url_for("bulk.show", job_id=job.id), 303)

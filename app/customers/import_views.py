@@ -52,9 +52,7 @@ def start_check():
     chunks = iter(lambda: file.stream.read(UPLOAD_CHUNK), b"")
     small = (request.content_length or 0) <= current_app.config["IMPORT_INLINE_BYTES"]
     params = {"fileName": name, "mapping": None}  # no "file": the upload's own
-    job = job_rules.start("import_check", f"Check of {name}", g.operator.id, params, chunks, queue=not small)
-    if small:
-        runner.run(job.id)
+    job = runner.launch("import_check", f"Check of {name}", g.operator.id, params, chunks, inline=small)
     return redirect(url_for("imports.show", job_id=job.id), 303)
 
 
@@ -119,9 +117,7 @@ def remap(job_id: str):
     params = {**job.params, "file": runner.file_of(job), "mapping": mapping}
     small = job_rules.input_size(params["file"]) <= current_app.config["IMPORT_INLINE_BYTES"]
     name = job.params["fileName"]
-    again = job_rules.start("import_check", f"Check of {name}", g.operator.id, params, queue=not small)
-    if small:
-        runner.run(again.id)
+    again = runner.launch("import_check", f"Check of {name}", g.operator.id, params, inline=small)
     return redirect(url_for("imports.show", job_id=again.id), 303)
 
 

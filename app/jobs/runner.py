@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 256 * 1024
 
 
+def launch(kind: str, title: str, operator_id: str, params: dict, inputs=(), *, inline: bool = False) -> Job:
+    """Start a job: `inline`, run at once within the request (a moment's work: the page shows its
+    result straight away); otherwise queued for the worker (the page shows its progress)."""
+    job = rules.start(kind, title, operator_id, params, inputs, queue=not inline)
+    if inline:
+        run(job.id)
+    return job
+
+
 def run(job_id: str) -> None:
     job = rules.begin(job_id)
     if job is None:
