@@ -5,6 +5,7 @@ subjects_text column). Rules are skipped for speed; the database's own triggers 
 counts and the search index, except where a bulk path is much faster and gives the same result.
 """
 
+import json
 import random
 import sys
 import time
@@ -92,10 +93,12 @@ def rows(n: int, seed: int = 7):
                 "name": name,
                 "sort_name": sort_key(name),
                 "key": key,
-                "primary_email": f"billing+{i}@{name.split()[0].lower()}.example",
+                # One in ten has no email (the list's "without an email" filter).
+                "primary_email": f"billing+{i}@{name.split()[0].lower()}.example" if i % 10 else None,
                 "currency": CURRENCIES[currency_at],
                 "address_country": COUNTRIES[currency_at],
-                "metadata": "{}",
+                "metadata": json.dumps(_metadata(i)),
+                "tags": json.dumps(_tags(i)),
                 "subjects_text": subject,
                 "created_at": created,
                 "updated_at": created,
@@ -106,6 +109,19 @@ def rows(n: int, seed: int = 7):
                 {"customer_id": customer_id, "value": subject, "is_key": False, "is_subject": True, "position": 0},
             ],
         )
+
+
+TIERS = ("gold", "silver", "bronze")
+
+
+def _metadata(i: int) -> dict:
+    """Every customer has a tier; one in twenty an account manager (a key present or absent)."""
+    return {"tier": TIERS[i % 3]} | ({"account_manager": f"am-{i % 7}"} if i % 20 == 0 else {})
+
+
+def _tags(i: int) -> list[str]:
+    """One in fifty is a "vip" (a rare tag), one in seven a "key-account" (a common one)."""
+    return [t for t, every in (("key-account", 7), ("vip", 50)) if i % every == 0]
 
 
 def _progress(done: int, total: int, started: float) -> None:
@@ -124,6 +140,7 @@ CUSTOMER_COLUMNS = (
     "currency",
     "address_country",
     "metadata",
+    "tags",
     "subjects_text",
     "created_at",
     "updated_at",

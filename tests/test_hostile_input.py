@@ -19,6 +19,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from app import create_app
 from app.auth import rules as auth_rules
+from app.customers import saved_views
 from app.customers import export
 from app.customers.listing import CustomerFilters
 from app.jobs import rules as job_rules
@@ -190,8 +191,10 @@ def world(client) -> dict:
         token_id = next(t.id for t in auth_rules.list_tokens() if t.name == "test viewer")
         everyone = export.to_params(export.Export(CustomerFilters()), "csv")
         job_id = job_rules.start("export", "Export", app.accounts["admin"].operator_id, everyone).id
+        view_id = saved_views.save(app.accounts["admin"].operator_id, "admin", "EUR", "currency=EUR", True, True).id
     return {
         "job_id": job_id,
+        "view_id": view_id,
         "customer": customer,
         "plan": plan,
         "subscription": subscription,
@@ -260,6 +263,7 @@ def real_value(endpoint: str, variable: str, world: dict) -> str:
         "operator_id": world["operator_id"],
         "token_id": world["token_id"],
         "job_id": world["job_id"],
+        "view_id": world["view_id"],
         "filename": "css/app.css",
         "id": world["profile"]["id"] if endpoint.startswith("billing_api.") else world["stripe"]["id"],
     }

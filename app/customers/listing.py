@@ -20,6 +20,7 @@ from app.billing.overrides import CustomerOverride, billed_by
 from app.billing.overrides import without_pin as unpinned
 from app.common import MAX_PAGE_SIZE, Page
 from app.customers import search
+from app.customers.attention import ATTENTION
 from app.customers.models import Customer, CustomerIdentifier, CustomerMetadataEntry, CustomerTag
 from app.extensions import db
 from app.ids import is_id
@@ -81,6 +82,7 @@ class CustomerFilters:
     has_stripe_customer: bool | None = None  # linked to a Stripe customer
     has_payment_method: bool | None = None  # with a default payment method in Stripe
     has_email: bool | None = None
+    attention: str | None = None  # a code of attention.ATTENTION: what the overview counts
 
     def narrows(self) -> bool:
         """Whether any filter but include_deleted is set (then the kept totals do not apply, and
@@ -163,6 +165,8 @@ def conditions(filters: CustomerFilters) -> list[ColumnElement]:
         where.append(_either(filters.has_payment_method, with_method))
     if filters.has_email is not None:
         where.append(_either(filters.has_email, Customer.primary_email.is_not(None)))
+    if filters.attention in ATTENTION:
+        where.append(ATTENTION[filters.attention][1]())
     if filters.plan_key is not None:
         where.append(
             exists().where(

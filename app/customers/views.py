@@ -16,6 +16,7 @@ from app.billing import rules as billing_rules
 from app.billing.models import BillingProfile
 from app.billing.overrides_models import CustomerOverride
 from app.customers import export, lifecycle, listing, rules, saved_views
+from app.customers.attention import ATTENTION
 from app.customers.forms import CustomerForm, InvoicingDataForm, StripeDataForm
 from app.customers.models import Customer, CustomerSummary
 from app.extensions import db
@@ -65,7 +66,8 @@ DEFAULT_PAGE_SIZE = 50
 # Query arguments that narrow the list (page, size and sort only arrange it).
 # The list's filters beyond the first row of the toolbar ("More filters").
 MORE_FILTER_ARGS = ("tag", "country", "meta_key", "created_from", "created_to", "stripe", "payment", "email")
-FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", *MORE_FILTER_ARGS)
+# The overview's "needs attention" links add one more: attention=<code> (app/customers/attention.py).
+FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", "attention", *MORE_FILTER_ARGS)
 WITH_OR_WITHOUT = {"with": True, "without": False}
 # How the metadata filter compares: a key equals a value, the key is present, or it is absent.
 METADATA_OPS = {"is": "equals", "has": "is present", "lacks": "is absent"}
@@ -116,6 +118,7 @@ def list_state(profile_ids=(), args=None) -> dict:
         "billing_profile": profile if profile in profile_ids else "",
         "subjects": args.get("subjects", "") if args.get("subjects") in ("with", "without") else "",
         "deleted": "1" if args.get("deleted") == "1" else "",
+        "attention": _choice_arg(args, "attention", ATTENTION),
         "tag": _text_arg(args, "tag"),
         "country": args.get("country", "") if args.get("country", "") in countries() else "",
         "meta_key": _text_arg(args, "meta_key"),
@@ -198,6 +201,7 @@ def list_filters(state: dict) -> listing.CustomerFilters:
         has_stripe_customer=WITH_OR_WITHOUT.get(state["stripe"]),
         has_payment_method=WITH_OR_WITHOUT.get(state["payment"]),
         has_email=WITH_OR_WITHOUT.get(state["email"]),
+        attention=state["attention"] or None,
     )
 
 
@@ -315,6 +319,7 @@ def _render_list(status: int = 200, lookup_key: str | None = None):
         "plans": plans,
         "profiles": profiles,
         "countries": countries(),
+        "attention": ATTENTION,
         "metadata_ops": METADATA_OPS,
         "more_filtered": any(state[k] for k in MORE_FILTER_ARGS),
         "default_profile": next((p for p in profiles if p.is_default), None),
@@ -653,6 +658,7 @@ def described(state: dict, profiles) -> list[str]:
     described += [f"billed by {names[state['billing_profile']]}"] if state["billing_profile"] else []
     described += [f"{state['subjects']} subject keys"] if state["subjects"] else []
     described += ["deleted customers included"] if state["deleted"] else []
+    described += [ATTENTION[state["attention"]][0].lower()] if state["attention"] else []
     described += [f"tagged {state['tag']}"] if state["tag"] else []
     described += [f"in {countries()[state['country']].name}"] if state["country"] else []
     if state["meta_key"]:

@@ -6,22 +6,19 @@ are kept as one row of overview_snapshots (models.py), so that every worker on e
 the same figures, and the page reads one row instead of counting a million customers per visit.
 Deleted customers count in `deleted` only.
 
-The conditions of "needs attention" are written here, once (`ATTENTION`): the customers list filters
-by them (`?attention=<code>`), so a count here and the list it links to always agree.
+The conditions of "needs attention" are the customers list's own filters (app/customers/attention.py,
+`?attention=<code>`), so a count here and the list it links to always agree.
 """
 
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Date, and_, cast, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Date, cast, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
-from app.apps.models import CustomerAppData
 from app.billing.models import BillingProfile
 from app.billing.overrides import pinned_counts
-from app.common import ADDRESS_FIELDS
+from app.customers.attention import ATTENTION, LIVE
 from app.customers.models import Customer
 from app.extensions import db, utcnow
 from app.overview.models import SNAPSHOT_ID, OverviewSnapshot
@@ -40,70 +37,6 @@ _KEPT_COUNTS = text("SELECT live, deleted FROM customer_counts")  # kept by trig
 def _sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
-
-# --- Needs attention ------------------------------------------------------------------------------
-# Each condition is a boolean expression over `Customer`, for `select(Customer.id).where(cond)`,
-# and holds only live customers (a deleted one needs nothing). Migration 0018 keeps the customers
-# that no_currency, no_address and no_subjects hold in partial indexes, in name order, whose WHERE
-# is the condition word for word (with no bound parameter, or SQLite could not tell that it
-# matches): counting them, or listing them a page at a time, reads only them.
-
-LIVE = Customer.deleted_at.is_(None)
-
-
-def no_currency() -> ColumnElement:
-    return and_(LIVE, Customer.currency.is_(None))
-
-
-def no_address() -> ColumnElement:
-    # The rules store an empty address, and each empty part of one, as NULL (customers.rules._normalised).
-    return and_(LIVE, *(getattr(Customer, f"address_{part}").is_(None) for part in ADDRESS_FIELDS))
-
-
-def stripe_no_payment_method() -> ColumnElement:
-    """Linked to a Stripe customer in some Stripe app, with no default payment method there."""
-    # IN rather than EXISTS: the few customers linked drive the count, instead of a probe per
-    # customer of a million (both databases read IN (subquery) as a semi-join too).
-    linked_without = select(CustomerAppData.customer_id).where(
-        CustomerAppData.type == "stripe",
-        CustomerAppData.stripe_customer_id.is_not(None),
-        CustomerAppData.stripe_default_payment_method_id.is_(None),
-    )
-    return and_(LIVE, Customer.id.in_(linked_without))
-
-
-def no_subjects() -> ColumnElement:
-    # subjects_text is what the search and the subject filter read (customers.models): "" is none.
-    return and_(LIVE, Customer.subjects_text == literal_column("''"))
-
-
-def key_case_clash() -> ColumnElement:
-    """Another live customer's key is this one's but for upper and lower case ("Acme" and "acme").
-
-    The keys of live customers are unique, so these are the members of the groups of two or more
-    live keys alike but for case. Written so that the database finds those few groups in one walk
-    through migration 0015's index of live keys by their case-folded form, then looks their
-    members up in it, rather than looking every customer up in it. SQLite's NOCASE folds ASCII
-    letters only (so "É" and "é" are not found there); PostgreSQL's lower() folds all of them."""
-    other = aliased(Customer)
-    folded_other = other.key.collate("NOCASE") if _sqlite() else func.lower(other.key)
-    clashing = (
-        select(folded_other)
-        .where(other.deleted_at.is_(None), other.key.is_not(None))
-        .group_by(folded_other)
-        .having(func.count() > 1)
-    )
-    folded = Customer.key.collate("NOCASE") if _sqlite() else func.lower(Customer.key)
-    return and_(LIVE, folded.in_(clashing))
-
-
-ATTENTION: dict[str, tuple[str, Callable[[], ColumnElement]]] = {
-    "no_currency": ("No currency", no_currency),
-    "no_address": ("No billing address", no_address),
-    "stripe_no_payment_method": ("Linked to Stripe without a payment method", stripe_no_payment_method),
-    "no_subjects": ("No subject keys", no_subjects),
-    "key_case_clash": ("Key differs from another only by case", key_case_clash),
-}
 
 # Why each one matters, for the overview to say under its label.
 CONSEQUENCE = {
@@ -283,9 +216,10 @@ def current(max_age_seconds: float) -> OverviewSnapshot:
     """The kept figures, or new ones when there are none or they are older than `max_age_seconds`.
 
     Counting in the request that finds them stale is simple and always right: it happens at most
-    once per `max_age_seconds` (plus the requests that arrive while it runs), and even at a million
-    customers it takes about a second, which one visit in a few minutes can afford. A job would add
-    a worker to run and to watch for a page that is mostly read from one row."""
+    once per `max_age_seconds` (plus the requests that arrive while it runs), and it reads mostly
+    indexes: under a tenth of a second at 100,000 customers on SQLite, so about a second at a
+    million, which one visit in a few minutes can afford. A background job would add a worker to
+    run and watch, for a page that is otherwise one row read."""
     snapshot = latest()
     if snapshot is None or (utcnow() - snapshot.computed_at).total_seconds() > max_age_seconds:
         return refresh()

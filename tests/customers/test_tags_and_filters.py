@@ -194,3 +194,12 @@ def test_the_list_shows_the_columns_chosen(client, population, app):
     assert 'class="col-email"' in default and 'class="col-country"' not in default
     none = client.get("/customers/?cols=name").text
     assert "col-key" not in none and "Gold" in none
+
+
+def test_the_list_shows_the_customers_that_need_attention(client, population):
+    page = client.get("/customers/?attention=no_address")
+    shown = {name for name in ("Gold", "Silver", "Plain", "Linked", "Paying") if f">{name}</a>" in page.text}
+    assert shown == {"Gold", "Linked", "Paying"}
+    assert "Only the customers that need attention: no billing address" in " ".join(page.text.split())
+    stripe = client.get("/customers/?attention=stripe_no_payment_method").text
+    assert ">Linked</a>" in stripe and ">Paying</a>" not in stripe

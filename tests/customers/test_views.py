@@ -9,9 +9,9 @@ from app.customers.rules import CustomerInput
 from tests.helpers import HTMX, field_errors, make, post, text
 
 
-def test_root_leads_to_the_customers_list(client):
+def test_root_leads_to_the_overview(client):
     response = client.get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/customers/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/overview/")
 
 
 def test_list_is_a_full_page_or_the_results_partial_for_htmx(client, app):

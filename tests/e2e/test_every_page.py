@@ -183,6 +183,11 @@ def _bulk_changes(operator_id: str) -> tuple[str, str]:
     return preview.id, done.id
 
 
+def show_weekly_table(page: Page) -> None:
+    page.get_by_text("Show as a table").click()
+    expect(page.get_by_role("region", name="New customers per week, as a table")).to_be_visible()
+
+
 def search_customers(page: Page) -> None:
     with page.expect_response(re.compile(r"/customers/\?.*q=acme")):
         page.get_by_label("Search", exact=True).fill("acme")
@@ -231,6 +236,9 @@ def visits(site: Site) -> list[Visit]:
     c, s = site.customer, site.subscription
     return [
         Visit("login", "/login", who="anonymous"),
+        Visit("overview", "/overview/"),
+        Visit("overview-as-a-table", "/overview/", then=show_weekly_table),
+        Visit("overview-viewer", "/overview/", who="viewer"),
         Visit("customers", "/customers/"),
         Visit("customers-search", "/customers/", then=search_customers),
         Visit("customers-sorted", "/customers/", then=sort_customers),
@@ -288,6 +296,7 @@ def visits(site: Site) -> list[Visit]:
         Visit("customers-more-filters", "/customers/?tag=key-account&country=HU&stripe=without"),
         Visit("customers-columns", "/customers/?cols=id,tags,country,stripe,updated&meta_cols=segment"),
         Visit("saved-views", "/customers/views/"),
+        Visit("customers-needing-attention", "/customers/?attention=no_address"),
         Visit("sessions", "/account/sessions"),
         Visit("error-404", "/customers/no-such-customer", status=404),
         Visit("error-403", "/operators/", status=403, who="viewer"),

@@ -1,0 +1,81 @@
+"""What "needs attention" means for a customer: the overview counts each (app/overview) and the
+customers list filters by it (`?attention=<code>`), from these conditions, written once.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, select
+from sqlalchemy.orm import aliased
+
+from app.apps.models import CustomerAppData
+from app.common import ADDRESS_FIELDS
+from app.customers.models import Customer
+from app.extensions import db
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+# Each condition is a boolean expression over `Customer`, for `select(Customer.id).where(cond)`,
+# and holds only live customers (a deleted one needs nothing). Migration 0018 keeps the customers
+# that no_currency, no_address and no_subjects hold in partial indexes, in name order, whose WHERE
+# is the condition word for word (with no bound parameter, or SQLite could not tell that it
+# matches): counting them, or listing them a page at a time, reads only them.
+
+LIVE = Customer.deleted_at.is_(None)
+
+
+def no_currency() -> ColumnElement:
+    return and_(LIVE, Customer.currency.is_(None))
+
+
+def no_address() -> ColumnElement:
+    # The rules store an empty address, and each empty part of one, as NULL (customers.rules._normalised).
+    return and_(LIVE, *(getattr(Customer, f"address_{part}").is_(None) for part in ADDRESS_FIELDS))
+
+
+def stripe_no_payment_method() -> ColumnElement:
+    """Linked to a Stripe customer in some Stripe app, with no default payment method there."""
+    # IN rather than EXISTS: the few customers linked drive the count, instead of a probe per
+    # customer of a million (both databases read IN (subquery) as a semi-join too).
+    linked_without = select(CustomerAppData.customer_id).where(
+        CustomerAppData.type == "stripe",
+        CustomerAppData.stripe_customer_id.is_not(None),
+        CustomerAppData.stripe_default_payment_method_id.is_(None),
+    )
+    return and_(LIVE, Customer.id.in_(linked_without))
+
+
+def no_subjects() -> ColumnElement:
+    # subjects_text is what the search and the subject filter read (customers.models): "" is none.
+    return and_(LIVE, Customer.subjects_text == literal_column("''"))
+
+
+def key_case_clash() -> ColumnElement:
+    """Another live customer's key is this one's but for upper and lower case ("Acme" and "acme").
+
+    The keys of live customers are unique, so these are the members of the groups of two or more
+    live keys alike but for case. Written so that the database finds those few groups in one walk
+    through migration 0015's index of live keys by their case-folded form, then looks their
+    members up in it, rather than looking every customer up in it. SQLite's NOCASE folds ASCII
+    letters only (so "É" and "é" are not found there); PostgreSQL's lower() folds all of them."""
+    other = aliased(Customer)
+    folded_other = other.key.collate("NOCASE") if _sqlite() else func.lower(other.key)
+    clashing = (
+        select(folded_other)
+        .where(other.deleted_at.is_(None), other.key.is_not(None))
+        .group_by(folded_other)
+        .having(func.count() > 1)
+    )
+    folded = Customer.key.collate("NOCASE") if _sqlite() else func.lower(Customer.key)
+    return and_(LIVE, folded.in_(clashing))
+
+
+ATTENTION: dict[str, tuple[str, Callable[[], ColumnElement]]] = {
+    "no_currency": ("No currency", no_currency),
+    "no_address": ("No billing address", no_address),
+    "stripe_no_payment_method": ("Linked to Stripe without a payment method", stripe_no_payment_method),
+    "no_subjects": ("No subject keys", no_subjects),
+    "key_case_clash": ("Key differs from another only by case", key_case_clash),
+}
