@@ -58,6 +58,20 @@ NO_COUNTERPART = {
     "search, accented name fragment": "Flask-Admin's search does not fold accents",
     "search, key in the wrong case": "Flask-Admin has no key lookup",
     "search, Stripe customer id": "Flask-Admin does not search app data",
+    **{
+        case: "Flask-Admin's list has no such filter"
+        for case in (
+            "filter, metadata key = value",
+            "filter, metadata key absent",
+            "filter, rare tag",
+            "filter, country",
+            "filter, created in a week",
+            "filter, without a Stripe customer",
+            "filter, without an email",
+            "filter, needs attention: no payment method",
+        )
+    },
+    "API filter, metadata and tag": "Flask-Admin has no API",
     "overview page": "Flask-Admin has no overview",
 }
 
@@ -418,6 +432,25 @@ def our_cases(s: dict) -> list[tuple[str, object]]:
             lambda i: ("GET", f"/customers/?q={s['stripe_ids'][i % len(s['stripe_ids'])]}&go=1", None),
         ),
         ("API search by subject", lambda i: ("GET", f"/api/v1/customers?subject={s['subject_fragment']}", None)),
+        # The list's filters (bench/load.py gives every customer a tier, some tags, one in ten no email).
+        ("filter, metadata key = value", lambda i: ("GET", "/customers/?meta_key=tier&meta_value=gold", None)),
+        ("filter, metadata key absent", lambda i: ("GET", "/customers/?meta_key=account_manager&meta_op=lacks", None)),
+        ("filter, rare tag", lambda i: ("GET", "/customers/?tag=vip", None)),
+        ("filter, country", lambda i: ("GET", "/customers/?country=HU", None)),
+        (
+            "filter, created in a week",
+            lambda i: ("GET", "/customers/?created_from=2024-01-08&created_to=2024-01-14", None),
+        ),
+        ("filter, without a Stripe customer", lambda i: ("GET", "/customers/?stripe=without", None)),
+        ("filter, without an email", lambda i: ("GET", "/customers/?email=without", None)),
+        (
+            "filter, needs attention: no payment method",
+            lambda i: ("GET", "/customers/?attention=stripe_no_payment_method", None),
+        ),
+        (
+            "API filter, metadata and tag",
+            lambda i: ("GET", "/api/v1/customers?metadata[tier]=gold&tag=key-account", None),
+        ),
         # The console's home: its figures are kept in the database and counted again every few minutes
         # (the first request, in the uncounted warm-up second, counts them).
         ("overview page", lambda i: ("GET", "/overview/", None)),
