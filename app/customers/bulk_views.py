@@ -12,6 +12,7 @@ from app.billing.models import BillingProfile
 from app.customers import bulk
 from app.customers import views as list_views
 from app.customers.bulk import BulkChange, Selection
+from app.display import plural
 from app.extensions import db
 from app.jobs import rules as job_rules
 from app.jobs import runner
@@ -53,7 +54,7 @@ def _change(form: MultiDict) -> BulkChange:
     )
 
 
-def _form_page(selection: Selection, state: dict, status: int = 200, errors=(), chosen=None, note=None):
+def _form_page(selection: Selection, state: dict, status: int = 200, errors=(), chosen=None):
     profiles = billing_rules.live_profiles()
     return render_template(
         "customers/bulk.html",
@@ -66,7 +67,6 @@ def _form_page(selection: Selection, state: dict, status: int = 200, errors=(), 
         actions=bulk.ACTIONS,
         errors={e.field: e.message for e in errors},
         chosen=chosen or MultiDict(),
-        note=note,
     ), status
 
 
@@ -105,7 +105,7 @@ def start_preview():
 def _title(change: BulkChange, count: int) -> str:
     profile = db.session.get(BillingProfile, change.profile_id) if change.profile_id else None
     words = change.describe(profile.name if profile else None)
-    return f"{words[0].upper()}{words[1:]} ({count:,} customer{'s' if count != 1 else ''})"
+    return f"{words[0].upper()}{words[1:]} ({plural(count, 'customer')})"
 
 
 def _start(kind: str, change: BulkChange, selection: Selection, count: int, title: str, **more) -> Job:
@@ -124,14 +124,13 @@ def show(job_id: str):
     return page_or_fragment("customers/bulk_job.html", {"bulk": "customers/_bulk_job.html"}, **_view(job))
 
 
-def _view(job: Job, errors=(), note: str | None = None) -> dict:
+def _view(job: Job, errors=()) -> dict:
     change = BulkChange(**job.params["change"]) if "change" in job.params else None
     return {
         "job": job,
         "result": job.result or {},
         "change": change,
         "errors": {e.field: e.message for e in errors},
-        "note": note,
         "reason_max": bulk.REASON_MAX,
     }
 

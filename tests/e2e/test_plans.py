@@ -174,7 +174,7 @@ def test_customers_list_filters_by_plan(console, page, eur_customer_and_plans, m
     subscribe("pro_eur", eur_customer_and_plans)
     page.goto(f"{console}/customers/")
     expect(page.locator("tbody tr", has_text="Acme")).to_contain_text("Pro")
-    page.get_by_label("Plan").select_option(label="Pro (EUR)")
+    page.get_by_label("Plan", exact=True).select_option(label="Pro (EUR)")
     expect(page.locator("#results-count")).to_have_text("1–1 of 1 customer")
     expect(page).to_have_url(re.compile(r"plan=pro_eur"))
 
