@@ -153,8 +153,17 @@ def child(work: str, url: str, rows: int, import_file: str | None) -> dict:
         if customers != rows:
             problems.append(f"{work} of {rows:,}: {customers:,} customers in the database")
     result["problems"] = problems
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    result["peak_mb"] = _peak_rss_mb()
     return result
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss: Linux carries the
+    latter over from the parent across fork and exec, so it would count the parent's memory too."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # elsewhere: the best there is
 
 
 def ours(work: str, kind: str, size: int, postgres_url: str, workdir: Path) -> dict:
