@@ -8,6 +8,14 @@ from app.pages import page_or_fragment
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 NAV = ("jobs.index", "Jobs")
+# The kinds of job with a page of their own, which shows what they found or did.
+PAGES = {
+    "import_check": "imports.show",
+    "import": "imports.show",
+    "bulk_preview": "bulk.show",
+    "bulk": "bulk.show",
+    "bulk_undo": "bulk.show",
+}
 
 
 def _viewer() -> tuple[str, bool]:
@@ -23,8 +31,8 @@ def index():
 @bp.get("/<job_id>")
 def show(job_id: str):
     job = rules.get(job_id, *_viewer())
-    if job.kind.startswith("import"):
-        return redirect(url_for("imports.show", job_id=job.id))  # its page says what it found
+    if job.kind in PAGES:
+        return redirect(url_for(PAGES[job.kind], job_id=job.id))  # its own page says what it found or did
     return page_or_fragment("jobs/show.html", {"job": "jobs/_job.html"}, job=job)
 
 

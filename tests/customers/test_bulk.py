@@ -130,3 +130,10 @@ def test_viewers_cannot_change_in_bulk(app, client_as, three):
     viewer = client_as("viewer")
     assert viewer.get("/customers/bulk/?scope=all").status_code == 403
     assert "Change all" not in text(viewer.get("/customers/"))
+
+
+def test_the_jobs_page_leads_to_the_change_page(app, csrf_client, three):
+    done = apply(csrf_client, start(csrf_client, {"scope": "all", "action": "tag_add", "change_tag": "emea"}))
+    assert "Add the tag emea (3 customers)" in text(csrf_client.get("/jobs/"))
+    answer = csrf_client.get(f"/jobs/{job_of(done)}")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/customers/bulk/{job_of(done)}")
