@@ -63,10 +63,10 @@ COLUMNS = {
 DEFAULT_COLUMNS = ("key", "subjects", "tags", "currency", "plan", "profile", "email", "created")
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
-# Query arguments that narrow the list (page, size and sort only arrange it).
 # The list's filters beyond the first row of the toolbar ("More filters").
 MORE_FILTER_ARGS = ("tag", "country", "meta_key", "created_from", "created_to", "stripe", "payment", "email")
-# The overview's "needs attention" links add one more: attention=<code> (app/customers/attention.py).
+# Query arguments that narrow the list (page, size, sort and columns only arrange it); the overview's
+# "needs attention" links add attention=<code> (app/customers/attention.py).
 FILTER_ARGS = ("q", "currency", "plan", "billing_profile", "subjects", "deleted", "attention", *MORE_FILTER_ARGS)
 WITH_OR_WITHOUT = {"with": True, "without": False}
 # How the metadata filter compares: a key equals a value, the key is present, or it is absent.
