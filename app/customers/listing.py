@@ -20,7 +20,7 @@ from app.billing.overrides import CustomerOverride, billed_by
 from app.billing.overrides import without_pin as unpinned
 from app.common import MAX_PAGE_SIZE, Page
 from app.customers import search
-from app.customers.attention import ATTENTION
+from app.customers.attention import ATTENTION, among
 from app.customers.models import Customer, CustomerIdentifier, CustomerMetadataEntry, CustomerTag
 from app.extensions import db
 from app.ids import is_id
@@ -111,24 +111,22 @@ def _has_subjects() -> ColumnElement:
     return exists().where(CustomerIdentifier.customer_id == Customer.id, CustomerIdentifier.is_subject)
 
 
-# These filters are IN (subquery) rather than EXISTS: a rare tag or value then drives a count from
-# its own index (customer_tags, customer_metadata), instead of a probe per customer of a million;
-# both databases read IN (subquery) as a semi-join, so a common one still walks the list's order.
+# These filters read their own tables (kept by triggers), as suits how many customers they hold
+# (attention.among).
 
 
 def _with_metadata(key: str, value: str | None = None) -> ColumnElement:
     found = select(CustomerMetadataEntry.customer_id).where(CustomerMetadataEntry.key == key)
-    return Customer.id.in_(found.where(CustomerMetadataEntry.value == value) if value is not None else found)
+    return among(found.where(CustomerMetadataEntry.value == value) if value is not None else found)
 
 
 def _tagged(tag: str) -> ColumnElement:
-    return Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
+    return among(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
 
 
 def _linked_to_stripe(column) -> ColumnElement:
     """Customers whose Stripe app data has `column` (the customer id, the payment method) set."""
-    linked = select(CustomerAppData.customer_id).where(CustomerAppData.type == "stripe", column.is_not(None))
-    return Customer.id.in_(linked)
+    return among(select(CustomerAppData.customer_id).where(CustomerAppData.type == "stripe", column.is_not(None)))
 
 
 def _either(wanted: bool, condition: ColumnElement) -> ColumnElement:

@@ -203,3 +203,13 @@ def test_the_list_shows_the_customers_that_need_attention(client, population):
     assert "Only the customers that need attention: no billing address" in " ".join(page.text.split())
     stripe = client.get("/customers/?attention=stripe_no_payment_method").text
     assert ">Linked</a>" in stripe and ">Paying</a>" not in stripe
+
+
+def test_filters_give_the_same_customers_however_many_hold_their_value(client, population, monkeypatch):
+    """A common value is looked up per customer (EXISTS), a rare one read from its index (IN)."""
+    from app.customers import attention
+
+    queries = ["tag=vip", "metadata[tier]=gold", "missingMetadataKey=tier", "hasStripeCustomerId=false"]
+    rare = {q: keys(client.get(f"/api/v1/customers?{q}")) for q in queries}
+    monkeypatch.setattr(attention, "FEW", 1)
+    assert {q: keys(client.get(f"/api/v1/customers?{q}")) for q in queries} == rare
