@@ -18,10 +18,11 @@ def _sqlite() -> bool:
 
 
 # Fewer customers than this in a filter's set: the filter reads them from their own index (IN);
-# more: each customer the list walks is looked up in it (EXISTS). Either way a page, and its count of
-# up to listing.COUNT_LIMIT, reads few rows: a rare tag is found without walking a million
-# customers, a common one without gathering a third of a million ids first.
-FEW = 20_000
+# more: each customer the list walks is looked up in it (EXISTS). Gathering n ids costs about n;
+# walking until a page's count of up to listing.COUNT_LIMIT (10,000) is found costs about
+# 10,000 × customers / n: at a million customers they meet near 100,000. So a rare tag is found
+# without walking a million customers, a common one without gathering a third of a million ids.
+FEW = 100_000
 
 
 def among(ids) -> ColumnElement:
