@@ -10,7 +10,9 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import DateTime, Text, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from app import vault
@@ -38,6 +40,27 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC) if value is not None else None
+
+
+class iso_utc(FunctionElement):
+    """A UTCDateTime column as ISO 8601 text in UTC ("2026-12-01T19:59:27.458889Z"), written by the
+    database: an export of a million customers then neither parses nor formats a datetime per cell."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(iso_utc, "sqlite")
+def _iso_utc_sqlite(element, compiler, **kw):
+    # SQLite holds the time as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff" (UTCDateTime).
+    column = compiler.process(element.clauses, **kw)
+    return f"(replace({column}, ' ', 'T') || 'Z')"
+
+
+@compiles(iso_utc, "postgresql")
+def _iso_utc_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
 class SortedByName:

@@ -7,6 +7,8 @@ from app.problems import FieldError
 
 def bad_characters(value: str, multiline: bool = False) -> bool:
     """Control characters and lone surrogates: invisible, and PostgreSQL refuses NUL outright."""
+    if value.isprintable():  # no control character (the common case, decided in C)
+        return False
     allowed = {"\n", "\r", "\t"} if multiline else set()
     return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
 
@@ -53,6 +55,8 @@ _HIDDEN |= {*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)}
 def hidden_character(value: str) -> str | None:
     """Why `value` cannot be an identifier, naming the first offending character by code point and
     position ("a space other than the plain space, U+00A0 NO-BREAK SPACE, at position 5"), or None."""
+    if value.isascii() and value.isprintable():  # the common case: nothing hidden below U+007F but controls
+        return None
     for position, ch in enumerate(value, start=1):
         category = unicodedata.category(ch)
         what = _HIDDEN_BY_CATEGORY.get(category)

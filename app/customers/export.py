@@ -6,12 +6,13 @@ row costs what the first did. Everything a row shows is read in one query per ba
 """
 
 import csv
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import Response, stream_with_context
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 
 from app.apps.models import CustomerAppData
 from app.billing.models import BillingProfile
@@ -20,7 +21,7 @@ from app.common import ADDRESS_FIELDS, METADATA_KEY_MAX, METADATA_MAX_KEYS
 from app.customers import listing
 from app.customers.listing import CustomerFilters
 from app.customers.models import Customer, split_subjects
-from app.extensions import db, utcnow
+from app.extensions import db, iso_utc, utcnow
 from app.plans.models import Plan
 from app.plans.rules import with_current_plan
 from app.problems import FieldError, Invalid
@@ -54,29 +55,29 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Plain rows, not Customer objects: a commit (the job's progress) would expire objects not yet
 # written, and each would then be read again on its own; and a million customers must not pile up
-# in the session.
-_CUSTOMER = (
-    Customer.id,
-    Customer.key,
-    Customer.name,
-    Customer.primary_email,
-    Customer.currency,
-    Customer.subjects_text,
-    Customer.tags,
-    *(getattr(Customer, f"address_{attr}") for attr in ADDRESS_FIELDS),
-    Customer.metadata_.label("metadata_"),
-    Customer.created_at,
-    Customer.updated_at,
-    Customer.deleted_at,
-)
-_ROWS = with_current_plan(
+# in the session. The columns come in the file's order, so a row is turned into cells by position.
+# JSON columns are read as their text (most are empty: "{}" or "[]", seen without parsing them).
+# SELECTED is every customer with the export's columns (bench/transfer.py reads it raw, as its floor).
+SELECTED = with_current_plan(
     with_billing(
-        *_CUSTOMER,
-        Plan.name.label("plan"),
-        BillingProfile.name.label("profile"),
-        CustomerOverride.billing_profile_id.is_not(None).label("pinned"),
+        Customer.id,
+        Customer.key,
+        Customer.name,
+        Customer.primary_email,
+        Customer.currency,
+        Customer.subjects_text,
+        cast(Customer.tags, Text),
+        *(getattr(Customer, f"address_{attr}") for attr in ADDRESS_FIELDS),
+        BillingProfile.name,
+        CustomerOverride.billing_profile_id.is_not(None),
+        Plan.name,
+        iso_utc(Customer.created_at),
+        iso_utc(Customer.updated_at),
+        iso_utc(Customer.deleted_at),
+        cast(Customer.metadata_, Text),
     )
-).where(Customer.id.in_(bindparam("ids", expanding=True)))
+)
+_ROWS = SELECTED.where(Customer.id.in_(bindparam("ids", expanding=True)))
 _STRIPE = (
     select(
         CustomerAppData.customer_id,
@@ -86,6 +87,11 @@ _STRIPE = (
     .where(CustomerAppData.customer_id.in_(bindparam("ids", expanding=True)), CustomerAppData.type == "stripe")
     .order_by(CustomerAppData.customer_id, CustomerAppData.created_at)
 )
+_NO_STRIPE = (None, None)
+# Positions in a row of SELECTED.
+_TAGS, _ADDRESS = 6, 7
+_PROFILE = _ADDRESS + len(ADDRESS_FIELDS)
+_PINNED, _PLAN, _CREATED, _UPDATED, _DELETED, _METADATA = range(_PROFILE + 1, _PROFILE + 7)
 
 
 @dataclass
@@ -105,38 +111,42 @@ class Export:
         return (*COLUMNS, *(f"metadata.{key}" for key in self.metadata_keys))
 
 
+def _batches(export: Export) -> Iterator[list[tuple]]:
+    """Each batch of matching customers, in the list's order, as (row of SELECTED, (Stripe customer id,
+    default payment method))."""
+    for ids in listing.walk_ids(export.filters, export.order_by, export.descending):
+        stripe: dict[str, tuple] = {}
+        connection = db.session.connection()  # plain rows: nothing for the ORM to do
+        for customer_id, stripe_id, payment_method in connection.execute(_STRIPE, {"ids": ids}):
+            stripe.setdefault(customer_id, (stripe_id, payment_method))  # the first Stripe app's
+        found = {row[0]: row for row in connection.execute(_ROWS, {"ids": ids})}
+        # A customer deleted for good since its id was read is left out.
+        yield [(found[i], stripe.get(i, _NO_STRIPE)) for i in ids if i in found]
+
+
 def records(export: Export) -> Iterator[dict]:
     """Each matching customer as {column: value}, in the list's order. Values are str, bool, list,
     dict or None; times are ISO 8601 in UTC."""
-    for ids in listing.walk_ids(export.filters, export.order_by, export.descending):
-        stripe: dict[str, tuple] = {}
-        for customer_id, stripe_id, payment_method in db.session.execute(_STRIPE, {"ids": ids}):
-            stripe.setdefault(customer_id, (stripe_id, payment_method))  # the first Stripe app's
-        found = {row.id: row for row in db.session.execute(_ROWS, {"ids": ids})}
-        for customer_id in ids:
-            if customer_id in found:  # else deleted for good meanwhile
-                yield _record(export, found[customer_id], stripe.get(customer_id, (None, None)))
+    for batch in _batches(export):
+        for row, stripe in batch:
+            yield _record(export, row, stripe)
 
 
-def _record(export: Export, customer, stripe) -> dict:
-    metadata = customer.metadata_ or {}
-    record = {
-        "id": customer.id,
-        "key": customer.key,
-        "name": customer.name,
-        "primaryEmail": customer.primary_email,
-        "currency": customer.currency,
-        "subjectKeys": split_subjects(customer.subjects_text),
-        "tags": list(customer.tags or []),
-        **{f"billingAddress.{api}": getattr(customer, f"address_{attr}") for attr, api in ADDRESS_FIELDS.items()},
-        "billingProfile": customer.profile,
-        "billingProfilePinned": bool(customer.pinned),
-        "plan": customer.plan,
+def _record(export: Export, row: tuple, stripe: tuple) -> dict:
+    metadata = _json(row[_METADATA], {})
+    record = dict(zip(COLUMNS[:_TAGS], row[:_TAGS], strict=True))
+    record["subjectKeys"] = split_subjects(record["subjectKeys"])
+    record["tags"] = _json(row[_TAGS], [])
+    record |= {f"billingAddress.{api}": row[_ADDRESS + i] for i, api in enumerate(ADDRESS_FIELDS.values())}
+    record |= {
+        "billingProfile": row[_PROFILE],
+        "billingProfilePinned": bool(row[_PINNED]),
+        "plan": row[_PLAN],
         "stripeCustomerId": stripe[0],
         "stripeDefaultPaymentMethodId": stripe[1],
-        "createdAt": _iso(customer.created_at),
-        "updatedAt": _iso(customer.updated_at),
-        "deletedAt": _iso(customer.deleted_at),
+        "createdAt": row[_CREATED],
+        "updatedAt": row[_UPDATED],
+        "deletedAt": row[_DELETED],
     }
     if export.metadata_keys is None:
         record[METADATA_COLUMN] = metadata
@@ -145,18 +155,11 @@ def _record(export: Export, customer, stripe) -> dict:
     return record
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+def _json(text: str | None, empty):
+    return json.loads(text) if text and text not in EMPTY_JSON else empty
 
 
-class _Line:
-    """A file-like target for csv.writer that hands back what was written."""
-
-    def __init__(self):
-        self.text = ""
-
-    def write(self, text: str) -> None:
-        self.text += text
+EMPTY_JSON = frozenset({"{}", "[]", "null"})
 
 
 def csv_cell(value) -> str:
@@ -170,47 +173,73 @@ def csv_cell(value) -> str:
     if isinstance(value, list):
         value = "\n".join(value)
     elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+        value = _metadata_text(value)
+    return _safe(value)
 
 
-def csv_lines(export: Export, rows: Iterable[dict] | None = None) -> Iterator[str]:
-    """The export as CSV text, a line at a time (a header first)."""
-    line = _Line()
-    writer = csv.writer(line, lineterminator="\r\n")
-    columns = export.columns
-    writer.writerow(columns)
-    yield line.text
-    for record in rows if rows is not None else records(export):
-        line.text = ""
-        writer.writerow([csv_cell(record[column]) for column in columns])
-        yield line.text
+def _safe(text: str | None) -> str:
+    """Text a spreadsheet shows and never runs (see csv_cell)."""
+    return ("'" + text if text[0] in FORMULA_FIRST else text) if text else ""
 
 
-def jsonl_lines(export: Export, rows: Iterable[dict] | None = None) -> Iterator[str]:
-    """The export as JSON Lines: one object per customer, keys as the CSV header names them."""
-    for record in rows if rows is not None else records(export):
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
+def _metadata_text(metadata: dict) -> str:
+    return json.dumps(metadata, ensure_ascii=False) if metadata else ""
+
+
+def _csv_cells(export: Export, row: tuple, stripe: tuple) -> list[str]:
+    """A customer's CSV cells, straight from its row: the export's hot path, so no record is built
+    in between, and text is neutralised inline (see csv_cell) rather than by a call per cell."""
+    tags, metadata = row[_TAGS], row[_METADATA]
+    # id … subject keys (one per line, as stored), then the address and the billing profile.
+    cells = [("'" + t if t[0] in FORMULA_FIRST else t) if t else "" for t in row[:_TAGS]]
+    cells.append(_safe("\n".join(json.loads(tags))) if tags and tags not in EMPTY_JSON else "")
+    cells += [("'" + t if t[0] in FORMULA_FIRST else t) if t else "" for t in row[_ADDRESS:_PINNED]]
+    cells += ("true" if row[_PINNED] else "false", _safe(row[_PLAN]), _safe(stripe[0]), _safe(stripe[1]))
+    cells += (row[_CREATED], row[_UPDATED], row[_DELETED] or "")
+    if export.metadata_keys is None:
+        cells.append(_safe(_stored_metadata_text(metadata)))
+    else:
+        values = _json(metadata, {})
+        cells += [_safe(values.get(key)) for key in export.metadata_keys]
+    return cells
+
+
+def _stored_metadata_text(stored: str | None) -> str:
+    """Metadata's cell from its stored JSON, as it is unless it escapes characters beyond ASCII
+    (then written again, so a spreadsheet shows "Zoë", not "Zo\\u00eb")."""
+    if not stored or stored in EMPTY_JSON:
+        return ""
+    return _metadata_text(json.loads(stored)) if "\\u" in stored else stored
+
+
+def pieces(export: Export, file_format: str, with_bom: bool = False) -> Iterator[tuple[str, int]]:
+    """The file's text a batch of customers at a time, each piece with how many customers it holds
+    (a CSV starts with its header line, a piece of none). The CSV may start with a byte-order mark:
+    without it, Excel reads a UTF-8 CSV in the machine's legacy code page."""
+    if file_format == "jsonl":
+        for batch in _batches(export):
+            yield "".join(json.dumps(_record(export, *each), ensure_ascii=False) + "\n" for each in batch), len(batch)
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(export.columns)
+    yield (BOM if with_bom else "") + buffer.getvalue(), 0
+    for batch in _batches(export):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_cells(export, row, stripe) for row, stripe in batch])
+        yield buffer.getvalue(), len(batch)
 
 
 def lines(export: Export, file_format: str, with_bom: bool = False) -> Iterator[str]:
-    """The file's text, a line at a time. The CSV may start with a byte-order mark: without it,
-    Excel reads a UTF-8 CSV in the machine's legacy code page."""
-    if file_format == "jsonl":
-        return jsonl_lines(export)
-    body = csv_lines(export)
-    if with_bom:
-        body = _after(BOM, body)
-    return body
+    """The file's text, a batch of lines at a time."""
+    return (text for text, _ in pieces(export, file_format, with_bom))
 
 
 BOM = "\ufeff"
-
-
-def _after(first: str, rest: Iterator[str]) -> Iterator[str]:
-    first_line = next(rest)
-    yield first + first_line
-    yield from rest
 
 
 def count(export: Export) -> int:

@@ -62,29 +62,30 @@ def record(entity_type: str, entity_id: str, action: str, before: dict, after: d
     `before` and `after` are snapshots of the object (JSON values by field name); only the fields
     that differ are kept. An update that changes nothing is not recorded.
     """
-    change = entry(entity_type, entity_id, action, before, after)
-    if change is not None:
-        db.session.add(change)
-
-
-def entry(entity_type: str, entity_id: str, action: str, before: dict, after: dict):
-    """The history row `record` adds (None for an update that changes nothing), for a caller that
-    writes many rows at once."""
     from app.history.models import Change
 
+    values = row(entity_type, entity_id, action, before, after)
+    if values is not None:
+        db.session.add(Change(**values))
+
+
+def row(entity_type: str, entity_id: str, action: str, before: dict, after: dict) -> dict | None:
+    """The column values of the history row `record` adds (None for an update that changes
+    nothing), for a caller that inserts many rows at once."""
     changes = diff(before, after)
     if action == "update" and not changes:
         return None
     actor = current_actor()
-    return Change(
-        at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        changes=changes,
-        job_id=g.get("job_id") if has_app_context() else None,
-        reason=g.get("reason") if has_app_context() else None,
-    )
+    in_app = has_app_context()
+    return {
+        "at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "action": action,
+        "changes": changes,
+        "job_id": g.get("job_id") if in_app else None,
+        "reason": g.get("reason") if in_app else None,
+    }

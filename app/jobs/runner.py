@@ -53,11 +53,11 @@ def _export(job: Job) -> None:
     rules.progress(job, 0, export.count(wanted))
     with _ChunkedFile(job) as file:
         done = 0
-        for line in export.lines(wanted, file_format, with_bom=True):
-            done += 1
-            if file.write(line.encode()):
-                rules.progress(job, done - (file_format == "csv"))  # less the header line
-    rules.progress(job, done - (file_format == "csv"))
+        for text, rows in export.pieces(wanted, file_format, with_bom=True):
+            done += rows
+            if file.write(text.encode()):
+                rules.progress(job, done)
+    rules.progress(job, done)
     rules.finish(job, export.file_name(file_format), export.FORMATS[file_format])
 
 
