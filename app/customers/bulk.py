@@ -17,7 +17,7 @@ from app.customers.models import Customer
 from app.extensions import db
 from app.history.models import Change
 from app.ids import is_id
-from app.plans.rules import active_subscription
+from app.plans.rules import current_subscriptions
 from app.problems import FieldError, Invalid, Problem
 from app.text_rules import check_identifier, check_text
 
@@ -116,14 +116,26 @@ class Selection:
 # --- What the change does to one customer ---------------------------------------------------------
 
 
-def outcome(change: BulkChange, customer: Customer) -> tuple[str, str | None]:
-    """("change", None), ("unchanged", None) or ("refused", why) for this customer."""
+def batch_facts(change: BulkChange, batch: list[Customer]) -> dict:
+    """What `outcome` needs to know of a batch beyond the customers themselves, read in one query:
+    the profile each is pinned to (pin, unpin) or its active subscription (delete), by customer id."""
     if change.action in ("pin", "unpin"):
-        pinned_to = overrides.effective(customer).override
-        current = pinned_to.billing_profile_id if pinned_to is not None else None
-        return ("unchanged", None) if current == change.profile_id else ("change", None)
+        return {
+            e.customer.id: e.override.billing_profile_id if e.override is not None else None
+            for e in overrides.effective_many(batch)
+        }
     if change.action == "delete":
-        subscription = active_subscription(customer.id)
+        return current_subscriptions([c.id for c in batch])
+    return {}
+
+
+def outcome(change: BulkChange, customer: Customer, facts: dict) -> tuple[str, str | None]:
+    """("change", None), ("unchanged", None) or ("refused", why) for this customer (`facts`: its
+    batch's `batch_facts`)."""
+    if change.action in ("pin", "unpin"):
+        return ("unchanged", None) if facts.get(customer.id) == change.profile_id else ("change", None)
+    if change.action == "delete":
+        subscription = facts.get(customer.id)
         if subscription is not None:
             return "refused", f"Has an active subscription to {subscription.plan.name}; cancel it first."
         return "change", None
@@ -191,8 +203,9 @@ def preview(change: BulkChange, selection: Selection, progress=None) -> Tally:
     is called after each batch."""
     tally = Tally()
     for batch in selection.batches():
+        facts = batch_facts(change, batch)
         for customer in batch:
-            what, why = outcome(change, customer)
+            what, why = outcome(change, customer, facts)
             tally.add(what, customer, why)
         if progress is not None:
             progress(tally.total)
@@ -204,8 +217,9 @@ def run(change: BulkChange, selection: Selection, progress=None) -> Tally:
     transaction. `progress(done)` is called after each batch."""
     tally = Tally()
     for batch in selection.batches():
+        facts = batch_facts(change, batch)
         for customer in batch:
-            what, why = outcome(change, customer)
+            what, why = outcome(change, customer, facts)
             if what == "change":
                 try:
                     make(change, customer)
@@ -223,26 +237,40 @@ def run(change: BulkChange, selection: Selection, progress=None) -> Tally:
 def undo(batch_id: str, progress=None) -> Tally:
     """Reverse what a finished batch changed, customer by customer, where it can be: a value is
     put back only while it is still what the batch made it (a later edit wins); a deleted customer
-    comes back while its key and subject keys are still free."""
+    comes back while its key and subject keys are still free. The batch's history is read a page
+    at a time, newest first, so undoing 200,000 changes holds 1,000 of them at once."""
     tally = Tally()
     done_ids: set[str] = set()
-    rows = db.session.scalars(
-        db.select(Change).where(Change.job_id == batch_id, Change.entity_type == "customer").order_by(Change.id.desc())
-    ).all()
-    undone = [(row.entity_id, row.action, list(row.changes)) for row in rows]
-    db.session.rollback()
-    for customer_id, action, changes in undone:
-        if customer_id in done_ids:
-            continue
-        done_ids.add(customer_id)
-        customer = db.session.get(Customer, customer_id)
-        if customer is None:
-            continue
-        what, why = _undo_one(customer, action, {c["field"]: c for c in changes})
-        tally.add(what, customer, why)
+    for page in _batch_changes(batch_id):
+        for customer_id, action, changes in page:
+            if customer_id in done_ids:
+                continue
+            done_ids.add(customer_id)
+            customer = db.session.get(Customer, customer_id)
+            if customer is None:
+                continue
+            what, why = _undo_one(customer, action, {c["field"]: c for c in changes})
+            tally.add(what, customer, why)
         if progress is not None:
             progress(tally.total)
     return tally
+
+
+def _batch_changes(batch_id: str) -> Iterator[list[tuple[str, str, list]]]:
+    """The batch's customer changes as (customer id, action, changes), newest first, by page."""
+    before = None
+    while True:
+        query = db.select(Change.id, Change.entity_id, Change.action, Change.changes).where(
+            Change.job_id == batch_id, Change.entity_type == "customer"
+        )
+        if before is not None:
+            query = query.where(Change.id < before)
+        rows = db.session.execute(query.order_by(Change.id.desc()).limit(BATCH)).all()
+        db.session.rollback()  # end the read before the changes: each is a transaction of its own
+        if not rows:
+            return
+        yield [(entity_id, action, list(changes)) for _, entity_id, action, changes in rows]
+        before = rows[-1].id
 
 
 def _undo_one(customer: Customer, action: str, changes: dict) -> tuple[str, str | None]:

@@ -87,6 +87,21 @@ def test_pin_then_undo(app, csrf_client, three):
     assert "(pinned)" not in listed
 
 
+def test_a_batch_larger_than_a_page_is_previewed_and_undone_whole(app, csrf_client, three, monkeypatch):
+    """Batches are read and undone a page at a time: every customer is still counted once."""
+    from app.customers import bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 2)
+    extra = [make(app, name=f"D{i}", key=f"d{i}") for i in range(2)]
+    preview = start(csrf_client, {"scope": "all", "action": "tag_add", "change_tag": "moved"})
+    assert "5 customers to change" in text(preview)
+    done = apply(csrf_client, preview)
+    assert "5 customers changed" in text(done)
+    undone = csrf_client.get(post(csrf_client, f"/customers/bulk/{job_of(done)}/undo").headers["Location"])
+    assert "5 customers changed" in text(undone)
+    assert all("moved" not in tags(app, key) for key in ("c0", "c1", "c2", "d0", "d1")), extra
+
+
 def test_delete_refuses_subscribed_customers_and_undo_brings_the_rest_back(app, csrf_client, three):
     with app.app_context():
         plan = plan_rules.create_plan(
