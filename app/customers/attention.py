@@ -4,6 +4,7 @@ customers list filters by it (`?attention=<code>`), from these conditions, writt
 
 from collections.abc import Callable
 
+from flask import g
 from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlalchemy.orm import aliased
 
@@ -19,18 +20,32 @@ def _sqlite() -> bool:
 
 # Fewer customers than this in a filter's set: the filter reads them from their own index (IN);
 # more: each customer the list walks is looked up in it (EXISTS). Gathering n ids costs about n;
-# walking until a page's count of up to listing.COUNT_LIMIT (10,000) is found costs about
+# walking until a count of up to listing.COUNT_LIMIT (10,000) is found costs about
 # 10,000 × customers / n: at a million customers they meet near 100,000. So a rare tag is found
 # without walking a million customers, a common one without gathering a third of a million ids.
 FEW = 100_000
+# A page of the list (up to 100 rows) meets the gathering much sooner: walking costs about
+# 100 × customers / n, so at a million customers n = 10,000 costs either way about the same.
+FEW_FOR_A_PAGE = 10_000
 
 
-def among(ids) -> ColumnElement:
-    """Customers whose id is in `ids` (a select of customer ids), written as suits its size."""
-    held = db.session.scalar(select(func.count()).select_from(ids.limit(FEW).subquery())) or 0
-    if held < FEW:
+def among(ids, for_a_page: bool = False) -> ColumnElement:
+    """Customers whose id is in `ids` (a select of customer ids), written as suits its size and
+    whether it finds a page of the list (else: counts, or every match)."""
+    if _held(ids) < (FEW_FOR_A_PAGE if for_a_page else FEW):
         return Customer.id.in_(ids)
     return ids.where(ids.selected_columns[0] == Customer.id).exists()
+
+
+def _held(ids) -> int:
+    """How many ids the select gives, up to FEW: counted once per request (or job) for the same
+    select with the same values, though its page and its count each ask."""
+    compiled = ids.compile()
+    key = (str(compiled), tuple(sorted(compiled.params.items())))
+    counted = g.setdefault("ids_held", {})
+    if key not in counted:
+        counted[key] = db.session.scalar(select(func.count()).select_from(ids.limit(FEW).subquery())) or 0
+    return counted[key]
 
 
 # Each condition is a boolean expression over `Customer`, for `select(Customer.id).where(cond)`,

@@ -115,25 +115,34 @@ def _has_subjects() -> ColumnElement:
 # (attention.among).
 
 
-def _with_metadata(key: str, value: str | None = None) -> ColumnElement:
+def _with_metadata(key: str, value: str | None, for_a_page: bool) -> ColumnElement:
     found = select(CustomerMetadataEntry.customer_id).where(CustomerMetadataEntry.key == key)
-    return among(found.where(CustomerMetadataEntry.value == value) if value is not None else found)
+    return among(found.where(CustomerMetadataEntry.value == value) if value is not None else found, for_a_page)
 
 
-def _tagged(tag: str) -> ColumnElement:
-    return among(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
+def _without_metadata(key: str) -> ColumnElement:
+    """NOT EXISTS, whatever the count: NOT IN would first gather every holder of the key, and
+    PostgreSQL cannot turn it into an anti-join; either way the customers are read one by one."""
+    return ~exists().where(CustomerMetadataEntry.customer_id == Customer.id, CustomerMetadataEntry.key == key)
 
 
-def _linked_to_stripe(column) -> ColumnElement:
+def _tagged(tag: str, for_a_page: bool) -> ColumnElement:
+    return among(select(CustomerTag.customer_id).where(CustomerTag.tag == tag), for_a_page)
+
+
+def _linked_to_stripe(column, for_a_page: bool) -> ColumnElement:
     """Customers whose Stripe app data has `column` (the customer id, the payment method) set."""
-    return among(select(CustomerAppData.customer_id).where(CustomerAppData.type == "stripe", column.is_not(None)))
+    linked = select(CustomerAppData.customer_id).where(CustomerAppData.type == "stripe", column.is_not(None))
+    return among(linked, for_a_page)
 
 
 def _either(wanted: bool, condition: ColumnElement) -> ColumnElement:
     return condition if wanted else ~condition
 
 
-def conditions(filters: CustomerFilters) -> list[ColumnElement]:
+def conditions(filters: CustomerFilters, for_a_page: bool = False) -> list[ColumnElement]:
+    """The filters as conditions on customers: to find a page of the list, or to count or read
+    every match (see attention.among)."""
     where: list[ColumnElement] = []
     if not filters.include_deleted:
         where.append(Customer.deleted_at.is_(None))
@@ -154,9 +163,9 @@ def conditions(filters: CustomerFilters) -> list[ColumnElement]:
     if filters.billing_profile_id:
         where.append(billed_by(filters.billing_profile_id))
     if filters.tag is not None:
-        where.append(_tagged(filters.tag))
-    where += [_with_metadata(key, value) for key, value in filters.metadata]
-    where += [~_with_metadata(key) for key in filters.metadata_absent]
+        where.append(_tagged(filters.tag, for_a_page))
+    where += [_with_metadata(key, value, for_a_page) for key, value in filters.metadata]
+    where += [_without_metadata(key) for key in filters.metadata_absent]
     if filters.country is not None:
         where.append(Customer.address_country == filters.country)
     if filters.created_from is not None:
@@ -164,10 +173,10 @@ def conditions(filters: CustomerFilters) -> list[ColumnElement]:
     if filters.created_until is not None:
         where.append(Customer.created_at < filters.created_until)
     if filters.has_stripe_customer is not None:
-        linked = _linked_to_stripe(CustomerAppData.stripe_customer_id)
+        linked = _linked_to_stripe(CustomerAppData.stripe_customer_id, for_a_page)
         where.append(_either(filters.has_stripe_customer, linked))
     if filters.has_payment_method is not None:
-        with_method = _linked_to_stripe(CustomerAppData.stripe_default_payment_method_id)
+        with_method = _linked_to_stripe(CustomerAppData.stripe_default_payment_method_id, for_a_page)
         where.append(_either(filters.has_payment_method, with_method))
     if filters.has_email is not None:
         where.append(_either(filters.has_email, Customer.primary_email.is_not(None)))
@@ -189,12 +198,15 @@ def conditions(filters: CustomerFilters) -> list[ColumnElement]:
 def _listing(filters: CustomerFilters, order_by: str) -> search.Listing:
     """Where the list's rows come from: the customers table, or on SQLite the search index when the
     list is a text search (then the customers table is read only for the page that is shown)."""
-    indexed = search.indexed_listing(filters, order_by, conditions(_without_text(filters)))
+    indexed = search.indexed_listing(filters, order_by, lambda: conditions(_without_text(filters)))
     if indexed is not None:
         return indexed
     # An unfiltered list's conditions hold no values: its shape names it, and its walks are built once.
     shape = None if filters.narrows() else (order_by, filters.include_deleted)
-    return search.Listing(Customer.id, ORDERINGS[order_by], Customer, conditions(filters), shape=shape)
+    page_conditions, count_conditions = conditions(filters, for_a_page=True), conditions(filters)
+    return search.Listing(
+        Customer.id, ORDERINGS[order_by], Customer, page_conditions, count_where=count_conditions, shape=shape
+    )
 
 
 def _without_text(filters: CustomerFilters) -> CustomerFilters:
@@ -209,7 +221,8 @@ def _count(filters: CustomerFilters, listing: search.Listing) -> tuple[int, bool
         live, deleted = db.session.execute(_KEPT_COUNTS).one()
         return (live + deleted if filters.include_deleted else live), False
     source = listing.count_source if listing.count_source is not None else listing.source
-    matches = select(literal(1)).select_from(source).where(*listing.where)
+    where = listing.count_where if listing.count_where is not None else listing.where
+    matches = select(literal(1)).select_from(source).where(*where)
     text_search = any(getattr(filters, name) for name in search.TEXT_FILTERS)
     limit = SEARCH_COUNT_LIMIT if text_search else COUNT_LIMIT
     if text_search and search.expects_at_least(matches, SURELY_MORE * limit):

@@ -136,7 +136,8 @@ class Listing:
     """Where a list's rows come from, and how to walk them.
 
     `source` and `where` give the matching rows, `sort_column` then `id_column` their order;
-    `count_source` is what counting them needs to read (less than `source`, when it can be).
+    `count_source` is what counting them needs to read (less than `source`, when it can be), and
+    `count_where` its conditions when they are better written otherwise (see attention.among).
     `window`, when set, narrows a walk: given the walk's conditions, direction, row count and
     starting position, it answers the conditions to walk by instead, which keep the walk to the
     few rows that can be among the result, so that sorting touches those alone (SQLite search).
@@ -147,6 +148,7 @@ class Listing:
     source: object
     where: list[ColumnElement]
     count_source: object = None
+    count_where: list[ColumnElement] | None = None  # what counting them needs, when it differs
     window: Callable[[list[ColumnElement], bool, int, tuple | None], list[ColumnElement]] | None = None
     shape: tuple | None = None  # names a listing whose conditions hold no values (see listing._walk)
 
@@ -180,7 +182,7 @@ def _name_window(live: ColumnElement, where: list, descending: bool, limit: int,
     return [*where, *fixed, end]
 
 
-def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement]) -> Listing | None:
+def indexed_listing(filters, order_by: str, other_conditions: Callable[[], list[ColumnElement]]) -> Listing | None:
     """For a text search on SQLite sorted by name or creation time: read the list from the search
     index, so that ordering touches only the matches' small index rows and the customers table is
     read for the shown page alone. Live customers sorted by name need not even sort all matches
@@ -199,14 +201,15 @@ def indexed_listing(filters, order_by: str, other_conditions: list[ColumnElement
     if not filters.include_deleted:
         where.append(live)
     joined = _fts.join(_docs, _docs.c.id == _fts.c.rowid)
-    if other_conditions:
-        where.append(_docs.c.customer_id.in_(select(Customer.id).where(*other_conditions)))
+    others = other_conditions()  # only now: they may read the database (listing's among)
+    if others:
+        where.append(_docs.c.customer_id.in_(select(Customer.id).where(*others)))
     return Listing(
         _docs.c.customer_id,
         DOC_SORT[order_by],
         joined,
         where,
-        count_source=joined if other_conditions else _fts,
+        count_source=joined if others else _fts,
         window=partial(_name_window, live) if order_by == "name" and not filters.include_deleted else None,
     )
 
