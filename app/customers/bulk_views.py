@@ -12,6 +12,7 @@ from app.billing.models import BillingProfile
 from app.customers import bulk
 from app.customers import views as list_views
 from app.customers.bulk import BulkChange, Selection
+from app.customers.forms import typed_tag
 from app.display import plural
 from app.extensions import db
 from app.jobs import rules as job_rules
@@ -50,7 +51,7 @@ def _change(form: MultiDict) -> BulkChange:
         profile_id=form.get("change_profile") or None if action == "pin" else None,
         key=form.get("change_key", "").strip() if action.startswith("metadata_") else None,
         value=form.get("change_value", "") if action == "metadata_set" else None,
-        tag=form.get("change_tag", "").strip().lower() if action.startswith("tag_") else None,
+        tag=typed_tag(form.get("change_tag", "")) if action.startswith("tag_") else None,
     )
 
 

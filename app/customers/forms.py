@@ -96,9 +96,14 @@ ROW_ACTION = re.compile(r"(add|remove)_(subject|metadata)(?:-([0-9]{1,6}))?")
 
 
 def typed_tags(text: str | None) -> list[str]:
-    """Tags as typed in one field: separated by commas, made lowercase, inner spaces as hyphens (the
-    rules then say what is still not a tag)."""
-    return [" ".join(tag.split()).lower().replace(" ", "-") for tag in (text or "").split(",") if tag.strip()]
+    """Tags as typed in one field: separated by commas, each as `typed_tag` makes it."""
+    return [typed_tag(tag) for tag in (text or "").split(",") if tag.strip()]
+
+
+def typed_tag(text: str) -> str:
+    """A tag as an operator typed it, made lowercase with inner spaces as hyphens ("Key account"
+    is key-account); the rules then say what is still not a tag."""
+    return " ".join(text.split()).lower().replace(" ", "-")
 
 
 class CustomerForm(VersionedForm):

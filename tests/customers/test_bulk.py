@@ -152,3 +152,10 @@ def test_the_jobs_page_leads_to_the_change_page(app, csrf_client, three):
     assert "Add the tag emea (3 customers)" in text(csrf_client.get("/jobs/"))
     answer = csrf_client.get(f"/jobs/{job_of(done)}")
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/customers/bulk/{job_of(done)}")
+
+
+def test_a_tag_is_typed_as_in_the_customer_form(app, csrf_client, three):
+    """ "Key Account" is the tag key-account, in bulk as in one customer's form."""
+    done = apply(csrf_client, start(csrf_client, {"scope": "all", "action": "tag_add", "change_tag": " Key  Account "}))
+    assert "3 customers changed" in text(done)
+    assert "key-account" in tags(app, "c1")
