@@ -1,8 +1,8 @@
 """Customers out: every customer a list's search and filters match, in the list's order, as CSV
 (RFC 4180, UTF-8, a header row) or as JSON Lines. The console's list and the API export the same way.
 
-Rows are read a batch at a time by keyset (listing.walk_ids), so memory stays flat and the millionth
-row costs what the first did. Everything a row shows is read in one query per batch.
+Rows are read a batch at a time by keyset (listing.walk_rows; walk_ids for a text search), so memory stays flat and the
+millionth row costs what the first did. Everything a row shows but its Stripe data is read in one statement per batch.
 """
 
 import csv
@@ -112,16 +112,23 @@ class Export:
 
 
 def _batches(export: Export) -> Iterator[list[tuple]]:
-    """Each batch of matching customers, in the list's order, as (row of SELECTED, (Stripe customer id,
-    default payment method))."""
-    for ids in listing.walk_ids(export.filters, export.order_by, export.descending):
+    """Each batch of matching customers, in the list's order, as (row of SELECTED, (Stripe customer
+    id, default payment method))."""
+    walked = listing.walk_rows(export.filters, SELECTED, export.order_by, export.descending)
+    if walked is None:  # the list is walked by its ids: its rows are then read by id
+        walked = (_rows_of(ids) for ids in listing.walk_ids(export.filters, export.order_by, export.descending))
+    for rows in walked:
         stripe: dict[str, tuple] = {}
-        connection = db.session.connection()  # plain rows: nothing for the ORM to do
-        for customer_id, stripe_id, payment_method in connection.execute(_STRIPE, {"ids": ids}):
+        ids = [row[0] for row in rows]
+        for customer_id, stripe_id, payment_method in db.session.connection().execute(_STRIPE, {"ids": ids}):
             stripe.setdefault(customer_id, (stripe_id, payment_method))  # the first Stripe app's
-        found = {row[0]: row for row in connection.execute(_ROWS, {"ids": ids})}
-        # A customer deleted for good since its id was read is left out.
-        yield [(found[i], stripe.get(i, _NO_STRIPE)) for i in ids if i in found]
+        yield [(row, stripe.get(row[0], _NO_STRIPE)) for row in rows]
+
+
+def _rows_of(ids: list[str]) -> list[tuple]:
+    """The rows of these customers, in this order (one deleted for good since is left out)."""
+    found = {row[0]: row for row in db.session.connection().execute(_ROWS, {"ids": ids})}
+    return [found[i] for i in ids if i in found]
 
 
 def records(export: Export) -> Iterator[dict]:
