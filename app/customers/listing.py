@@ -511,9 +511,11 @@ def walk_ids(filters: CustomerFilters, order_by: str = "name", descending: bool 
         position = (last_value, last_id)
 
 
-def walk_rows(filters: CustomerFilters, selected: Select, order_by: str = "name", descending: bool = False):
+def walk_rows(
+    filters: CustomerFilters, selected: Select, order_by: str = "name", descending: bool = False, batch: int = 1_000
+):
     """Every customer the filters match as rows of `selected` (a select over customers, joined as
-    it needs), in the list's order, a batch of 1,000 at a time: by keyset on the rows themselves,
+    it needs), in the list's order, `batch` rows at a time: by keyset on the rows themselves,
     so that each is read once, in one statement per batch. None when the list is not walked so
     (a text search on SQLite reads its own index; the key's order pages by offset): walk_ids then."""
     if order_by not in KEYSET_ORDERINGS or any(bad_characters(v) for v in vars(filters).values() if isinstance(v, str)):
@@ -521,10 +523,10 @@ def walk_rows(filters: CustomerFilters, selected: Select, order_by: str = "name"
     walk = _listing(filters, order_by)
     if walk.source is not Customer or walk.window is not None:
         return None
-    return _rows_by_keyset(walk, selected, descending)
+    return _rows_by_keyset(walk, selected, descending, batch)
 
 
-def _rows_by_keyset(walk: search.Listing, selected: Select, descending: bool, batch: int = 1_000):
+def _rows_by_keyset(walk: search.Listing, selected: Select, descending: bool, batch: int):
     order = [c.desc() if descending else c.asc() for c in (walk.sort_column, walk.id_column)]
     query = selected.add_columns(walk.sort_column, walk.id_column).where(*walk.where).order_by(*order).limit(batch)
     position = None

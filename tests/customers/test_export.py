@@ -6,12 +6,14 @@ import json
 import re
 
 import pytest
+from sqlalchemy import select
 
 from app.billing import overrides
 from app.billing import rules as billing_rules
 from app.common import Address
 from app.customers import lifecycle, listing
 from app.customers.listing import CustomerFilters
+from app.customers.models import Customer
 from app.plans import rules as plan_rules
 from tests.helpers import field_errors, make, post, problem_fields, text
 
@@ -138,6 +140,9 @@ def test_the_walk_reaches_every_row_once_in_the_lists_order(app, order_by, desce
         whole = listing.list_customers(filters, 1, 100, order_by, descending)
         walked = [i for batch in listing.walk_ids(filters, order_by, descending, batch=2) for i in batch]
         assert walked == [c.id for c in whole.items]
+        rows = listing.walk_rows(filters, select(Customer.id), order_by, descending, batch=2)
+        if order_by in listing.KEYSET_ORDERINGS:  # the key's order is walked by ids alone
+            assert [row[0] for batch in rows for row in batch] == walked
 
 
 # --- The console's Export, from the list ----------------------------------------------------------
