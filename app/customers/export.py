@@ -1,8 +1,9 @@
 """Customers out: every customer a list's search and filters match, in the list's order, as CSV
 (RFC 4180, UTF-8, a header row) or as JSON Lines. The console's list and the API export the same way.
 
-Rows are read a batch at a time by keyset (listing.walk_rows; walk_ids for a text search), so memory stays flat and the
-millionth row costs what the first did. Everything a row shows but its Stripe data is read in one statement per batch.
+Rows are read a batch at a time by keyset (listing.walk_rows; walk_ids for a text search), so
+memory stays flat and the millionth row costs what the first did. Everything a row shows but its
+Stripe data is read in one statement per batch.
 """
 
 import csv
@@ -129,14 +130,6 @@ def _rows_of(ids: list[str]) -> list[tuple]:
     """The rows of these customers, in this order (one deleted for good since is left out)."""
     found = {row[0]: row for row in db.session.connection().execute(_ROWS, {"ids": ids})}
     return [found[i] for i in ids if i in found]
-
-
-def records(export: Export) -> Iterator[dict]:
-    """Each matching customer as {column: value}, in the list's order. Values are str, bool, list,
-    dict or None; times are ISO 8601 in UTC."""
-    for batch in _batches(export):
-        for row, stripe in batch:
-            yield _record(export, row, stripe)
 
 
 def _record(export: Export, row: tuple, stripe: tuple) -> dict:
